@@ -1,0 +1,96 @@
+package vmd.sys;
+
+import static vmd.sys.Native.check;
+import static vmd.sys.Native.libc;
+
+import java.nio.ByteBuffer;
+import jnr.ffi.Pointer;
+
+/** Plain descriptor calls: close, read, write, eventfd, fcntl flags, ioctl, pipes. */
+public final class Fds {
+    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2;
+    public static final int O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    public static final int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+    public static final int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+
+    private Fds() {}
+
+    public static void close(int fd) {
+        check("close", libc().close(fd));
+    }
+
+    /** Closes and ignores errors; for cleanup paths that already have a failure to report. */
+    public static void closeQuietly(int fd) {
+        if (fd >= 0) libc().close(fd);
+    }
+
+    public static int eventfd(int flags) {
+        return check("eventfd", libc().eventfd(0, flags));
+    }
+
+    /** Adds 1 to an eventfd's counter. */
+    public static void eventfdSignal(int fd) {
+        Pointer one = Native.allocate(8);
+        one.putLong(0, 1);
+        check("write(eventfd)", libc().write(fd, one, 8));
+    }
+
+    /** Reads and resets an eventfd's counter (blocks if it is zero and the fd is blocking). */
+    public static long eventfdRead(int fd) {
+        Pointer value = Native.allocate(8);
+        check("read(eventfd)", libc().read(fd, value, 8));
+        return value.getLong(0);
+    }
+
+    /** Reads into a direct buffer at its position; returns bytes read, 0 at end of file. */
+    public static int read(int fd, ByteBuffer buf) {
+        Pointer p = Native.runtime().getMemoryManager().newPointer(buf);
+        long n = check("read", libc().read(fd, p.slice(buf.position()), buf.remaining()));
+        buf.position(buf.position() + (int) n);
+        return (int) n;
+    }
+
+    public static int write(int fd, ByteBuffer buf) {
+        Pointer p = Native.runtime().getMemoryManager().newPointer(buf);
+        long n = check("write", libc().write(fd, p.slice(buf.position()), buf.remaining()));
+        buf.position(buf.position() + (int) n);
+        return (int) n;
+    }
+
+    public static void setCloexec(int fd, boolean on) {
+        int flags = check("fcntl(F_GETFD)", libc().fcntl(fd, F_GETFD, 0));
+        flags = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+        check("fcntl(F_SETFD)", libc().fcntl(fd, F_SETFD, flags));
+    }
+
+    public static boolean isCloexec(int fd) {
+        return (check("fcntl(F_GETFD)", libc().fcntl(fd, F_GETFD, 0)) & FD_CLOEXEC) != 0;
+    }
+
+    public static void setNonBlocking(int fd, boolean on) {
+        int flags = check("fcntl(F_GETFL)", libc().fcntl(fd, F_GETFL, 0));
+        flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        check("fcntl(F_SETFL)", libc().fcntl(fd, F_SETFL, flags));
+    }
+
+    /** A pipe whose both ends are close-on-exec: {read, write}. */
+    public static int[] pipe() {
+        int[] fds = new int[2];
+        check("pipe2", libc().pipe2(fds, O_CLOEXEC));
+        return fds;
+    }
+
+    public static int open(String path, int flags) {
+        int fd = libc().open(path, flags | O_CLOEXEC, 0);
+        if (fd < 0) throw new NativeException("open " + path, Native.errno());
+        return fd;
+    }
+
+    public static int ioctl(int fd, String name, long request, long arg) {
+        return check(name, libc().ioctl(fd, request, arg));
+    }
+
+    public static int ioctl(int fd, String name, long request, Pointer arg) {
+        return check(name, libc().ioctl(fd, request, arg));
+    }
+}
