@@ -1,0 +1,83 @@
+package vmd.vm.kvm;
+
+import java.util.ArrayList;
+import java.util.List;
+import jnr.ffi.Pointer;
+import vmd.sys.Native;
+
+/** struct kvm_cpuid2: the CPUID leaves a vCPU reports, editable before KVM_SET_CPUID2. */
+public final class CpuidTable {
+    static final int ENTRY_SIZE = 40;
+
+    /** struct kvm_cpuid_entry2 without its padding. */
+    public static final class Entry {
+        public final int function, index, flags;
+        public int eax, ebx, ecx, edx;
+
+        Entry(int function, int index, int flags, int eax, int ebx, int ecx, int edx) {
+            this.function = function;
+            this.index = index;
+            this.flags = flags;
+            this.eax = eax;
+            this.ebx = ebx;
+            this.ecx = ecx;
+            this.edx = edx;
+        }
+    }
+
+    private final List<Entry> entries;
+
+    private CpuidTable(List<Entry> entries) {
+        this.entries = entries;
+    }
+
+    static CpuidTable read(Pointer p) {
+        int n = p.getInt(0);
+        List<Entry> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long o = 8 + (long) i * ENTRY_SIZE;
+            list.add(new Entry(p.getInt(o), p.getInt(o + 4), p.getInt(o + 8), p.getInt(o + 12),
+                    p.getInt(o + 16), p.getInt(o + 20), p.getInt(o + 24)));
+        }
+        return new CpuidTable(list);
+    }
+
+    public CpuidTable copy() {
+        List<Entry> list = new ArrayList<>();
+        for (Entry e : entries) list.add(new Entry(e.function, e.index, e.flags, e.eax, e.ebx, e.ecx, e.edx));
+        return new CpuidTable(list);
+    }
+
+    public List<Entry> entries() {
+        return entries;
+    }
+
+    /** The first entry for {@code function} (and sub-leaf {@code index} where it matters). */
+    public Entry find(int function, int index) {
+        for (Entry e : entries) if (e.function == function && e.index == index) return e;
+        for (Entry e : entries) if (e.function == function) return e;
+        return null;
+    }
+
+    public void add(int function, int eax, int ebx, int ecx, int edx) {
+        entries.removeIf(e -> e.function == function);
+        entries.add(new Entry(function, 0, 0, eax, ebx, ecx, edx));
+    }
+
+    Pointer toNative() {
+        Pointer p = Native.allocate(8 + entries.size() * ENTRY_SIZE);
+        p.putInt(0, entries.size());
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            long o = 8 + (long) i * ENTRY_SIZE;
+            p.putInt(o, e.function);
+            p.putInt(o + 4, e.index);
+            p.putInt(o + 8, e.flags);
+            p.putInt(o + 12, e.eax);
+            p.putInt(o + 16, e.ebx);
+            p.putInt(o + 20, e.ecx);
+            p.putInt(o + 24, e.edx);
+        }
+        return p;
+    }
+}

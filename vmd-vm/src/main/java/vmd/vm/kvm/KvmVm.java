@@ -1,0 +1,135 @@
+package vmd.vm.kvm;
+
+import static vmd.vm.kvm.KvmIoctls.*;
+
+import jnr.ffi.Pointer;
+import vmd.memory.GuestMemory;
+import vmd.memory.MappedRegion;
+import vmd.sys.Fds;
+import vmd.sys.Native;
+
+/**
+ * A KVM virtual machine: its memory slots, in-kernel interrupt controllers and PIT,
+ * interrupt injection, and the eventfd bindings that let device processes reach the
+ * guest without passing through this process (ioeventfd for notifications, irqfd for
+ * interrupts). KVM accepts all of these only from the process that created the VM.
+ */
+public final class KvmVm implements AutoCloseable {
+    /** Three pages KVM needs below 4 GiB for Intel's real-mode TSS, and one for the EPT identity map. */
+    public static final long TSS_ADDRESS = 0xFFFB_D000L;
+    public static final long IDENTITY_MAP_ADDRESS = 0xFFFB_C000L;
+
+    private static final int KVM_IOEVENTFD_FLAG_DATAMATCH = 1, KVM_IOEVENTFD_FLAG_PIO = 2, KVM_IOEVENTFD_FLAG_DEASSIGN = 4;
+    private static final int KVM_IRQFD_FLAG_DEASSIGN = 1;
+
+    private final Kvm kvm;
+    private final int fd;
+    private int nextSlot;
+
+    KvmVm(Kvm kvm, int fd) {
+        this.kvm = kvm;
+        this.fd = fd;
+    }
+
+    public Kvm kvm() {
+        return kvm;
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /** Registers every region of guest RAM as a memory slot. */
+    public void setMemory(GuestMemory memory) {
+        for (MappedRegion r : memory.regions()) {
+            setMemoryRegion(nextSlot++, r.region().guestAddress(), r.region().size(), r.hostAddress());
+        }
+    }
+
+    public void setMemoryRegion(int slot, long guestAddress, long size, long hostAddress) {
+        Pointer p = Native.allocate(32);
+        p.putInt(0, slot);
+        p.putInt(4, 0);
+        p.putLong(8, guestAddress);
+        p.putLong(16, size);
+        p.putLong(24, hostAddress);
+        Fds.ioctl(fd, "KVM_SET_USER_MEMORY_REGION", KVM_SET_USER_MEMORY_REGION, p);
+    }
+
+    /** The in-kernel PIC, IOAPIC and local APICs, the PIT, and the x86 bookkeeping pages. */
+    public void createPlatform() {
+        Fds.ioctl(fd, "KVM_SET_TSS_ADDR", KVM_SET_TSS_ADDR, TSS_ADDRESS);
+        Pointer idmap = Native.allocate(8);
+        idmap.putLong(0, IDENTITY_MAP_ADDRESS);
+        Fds.ioctl(fd, "KVM_SET_IDENTITY_MAP_ADDR", KVM_SET_IDENTITY_MAP_ADDR, idmap);
+        Fds.ioctl(fd, "KVM_CREATE_IRQCHIP", KVM_CREATE_IRQCHIP, 0);
+        kvm.require(KVM_CAP_PIT2, "KVM_CAP_PIT2");
+        Pointer pit = Native.allocate(64);
+        Fds.ioctl(fd, "KVM_CREATE_PIT2", KVM_CREATE_PIT2, pit);
+    }
+
+    /** Drives a GSI line (an ISA IRQ or IOAPIC pin) high or low. */
+    public void irqLine(int gsi, boolean high) {
+        Pointer p = Native.allocate(8);
+        p.putInt(0, gsi);
+        p.putInt(4, high ? 1 : 0);
+        Fds.ioctl(fd, "KVM_IRQ_LINE", KVM_IRQ_LINE, p);
+    }
+
+    /** Injects one message-signalled interrupt. */
+    public void signalMsi(long address, int data) {
+        Pointer p = Native.allocate(32);
+        p.putInt(0, (int) address);
+        p.putInt(4, (int) (address >>> 32));
+        p.putInt(8, data);
+        Fds.ioctl(fd, "KVM_SIGNAL_MSI", KVM_SIGNAL_MSI, p);
+    }
+
+    /** Replaces the whole GSI routing table. */
+    public void setGsiRouting(java.util.List<GsiRoute> routes) {
+        int entry = 48;
+        Pointer p = Native.allocate(8 + routes.size() * entry);
+        p.putInt(0, routes.size());
+        for (int i = 0; i < routes.size(); i++) routes.get(i).write(p, 8L + (long) i * entry);
+        Fds.ioctl(fd, "KVM_SET_GSI_ROUTING", KVM_SET_GSI_ROUTING, p);
+    }
+
+    /** Makes writes to an eventfd raise {@code gsi} in the guest, without leaving the kernel. */
+    public void irqfd(int eventfd, int gsi, boolean assign) {
+        Pointer p = Native.allocate(32);
+        p.putInt(0, eventfd);
+        p.putInt(4, gsi);
+        p.putInt(8, assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN);
+        Fds.ioctl(fd, assign ? "KVM_IRQFD" : "KVM_IRQFD(deassign)", KVM_IRQFD, p);
+    }
+
+    /**
+     * Makes a guest write of {@code length} bytes to {@code address} (MMIO, or a port if
+     * {@code pio}) signal {@code eventfd} instead of exiting to this process.
+     * A {@code datamatch} of null matches any value.
+     */
+    public void ioeventfd(int eventfd, long address, int length, boolean pio, Long datamatch, boolean assign) {
+        Pointer p = Native.allocate(64);
+        int flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN);
+        if (datamatch != null) {
+            flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+            p.putLong(0, datamatch);
+        }
+        p.putLong(8, address);
+        p.putInt(16, length);
+        p.putInt(20, eventfd);
+        p.putInt(24, flags);
+        Fds.ioctl(fd, assign ? "KVM_IOEVENTFD" : "KVM_IOEVENTFD(deassign)", KVM_IOEVENTFD, p);
+    }
+
+    public Vcpu createVcpu(int id) {
+        int vcpuFd = Fds.ioctl(fd, "KVM_CREATE_VCPU", KVM_CREATE_VCPU, id);
+        Fds.setCloexec(vcpuFd, true);
+        return new Vcpu(this, id, vcpuFd, kvm.vcpuMmapSize());
+    }
+
+    @Override
+    public void close() {
+        Fds.closeQuietly(fd);
+    }
+}

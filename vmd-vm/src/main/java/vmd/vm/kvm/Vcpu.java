@@ -1,0 +1,111 @@
+package vmd.vm.kvm;
+
+import static vmd.vm.kvm.KvmIoctls.*;
+
+import jnr.ffi.Pointer;
+import vmd.sys.Fds;
+import vmd.sys.Mman;
+import vmd.sys.Native;
+import vmd.sys.NativeException;
+
+/** One virtual CPU: its registers and its KVM_RUN. Used only from its own thread once running. */
+public final class Vcpu implements AutoCloseable {
+    private static final int EINTR = 4, EAGAIN = 11;
+
+    private final KvmVm vm;
+    private final int id;
+    private final int fd;
+    private final KvmRun run;
+    private final Pointer regsBuf = Native.allocate(Regs.SIZE);
+
+    Vcpu(KvmVm vm, int id, int fd, int mmapSize) {
+        this.vm = vm;
+        this.id = id;
+        this.fd = fd;
+        long addr = Native.check("mmap(kvm_run)",
+                Native.libc().mmap(0, mmapSize, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, 0));
+        this.run = new KvmRun(addr, mmapSize);
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public KvmVm vm() {
+        return vm;
+    }
+
+    public KvmRun kvmRun() {
+        return run;
+    }
+
+    public void setCpuid(CpuidTable table) {
+        Fds.ioctl(fd, "KVM_SET_CPUID2", KVM_SET_CPUID2, table.toNative());
+    }
+
+    public Regs regs() {
+        Fds.ioctl(fd, "KVM_GET_REGS", KVM_GET_REGS, regsBuf);
+        return Regs.read(regsBuf);
+    }
+
+    public void setRegs(Regs r) {
+        r.write(regsBuf);
+        Fds.ioctl(fd, "KVM_SET_REGS", KVM_SET_REGS, regsBuf);
+    }
+
+    public Sregs sregs() {
+        Pointer p = Native.allocate(Sregs.SIZE);
+        Fds.ioctl(fd, "KVM_GET_SREGS", KVM_GET_SREGS, p);
+        return new Sregs(p);
+    }
+
+    public void setSregs(Sregs s) {
+        Fds.ioctl(fd, "KVM_SET_SREGS", KVM_SET_SREGS, s.raw());
+    }
+
+    /** Sets MSRs; returns how many KVM accepted (it stops at the first it refuses). */
+    public int setMsrs(long[][] indexValue) {
+        Pointer p = Native.allocate(8 + 16 * indexValue.length);
+        p.putInt(0, indexValue.length);
+        for (int i = 0; i < indexValue.length; i++) {
+            p.putInt(8 + 16L * i, (int) indexValue[i][0]);
+            p.putLong(8 + 16L * i + 8, indexValue[i][1]);
+        }
+        return Fds.ioctl(fd, "KVM_SET_MSRS", KVM_SET_MSRS, p);
+    }
+
+    /** x87 control word and MXCSR at their reset values, as firmware would leave them. */
+    public void resetFpu() {
+        Pointer p = Native.allocate(416);
+        p.putShort(128, (short) 0x37f); // struct kvm_fpu.fcw
+        p.putInt(408, 0x1f80);          // struct kvm_fpu.mxcsr
+        Fds.ioctl(fd, "KVM_SET_FPU", KVM_SET_FPU, p);
+    }
+
+    /**
+     * The signals blocked while the guest runs: this thread's mask without {@code kick},
+     * so a kick sent at any time either interrupts KVM_RUN or stays pending and makes
+     * the next KVM_RUN return at once.
+     */
+    public void setRunSignalMask(Pointer threadMask, int kick) {
+        Pointer p = Native.allocate(4 + vmd.sys.Signals.KERNEL_SIGSET_SIZE);
+        p.putInt(0, vmd.sys.Signals.KERNEL_SIGSET_SIZE);
+        long mask = threadMask.getLong(0) & ~(1L << (kick - 1));
+        p.putLong(4, mask);
+        Fds.ioctl(fd, "KVM_SET_SIGNAL_MASK", KVM_SET_SIGNAL_MASK, p);
+    }
+
+    /** Runs the guest until an exit. Returns false if a signal (a kick) interrupted it. */
+    public boolean run() {
+        int rc = Native.libc().ioctl(fd, KVM_RUN, 0L);
+        if (rc == 0) return true;
+        int errno = Native.errno();
+        if (errno == EINTR || errno == EAGAIN) return false;
+        throw new NativeException("KVM_RUN (vcpu " + id + ")", errno);
+    }
+
+    @Override
+    public void close() {
+        Fds.closeQuietly(fd);
+    }
+}
