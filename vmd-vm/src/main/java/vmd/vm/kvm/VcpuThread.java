@@ -32,7 +32,9 @@ public final class VcpuThread {
     private final Thread thread;
     private final CountDownLatch started = new CountDownLatch(1);
     private final Object lock = new Object();
-    private volatile long pthread;
+    private final Object kickLock = new Object();
+    private long pthread;
+    private boolean kickable;
     private volatile boolean stopRequested;
     private boolean pauseRequested;
     private boolean parked;
@@ -65,8 +67,11 @@ public final class VcpuThread {
         Pointer kickSet = Signals.setOf(KICK_SIGNAL);
         try {
             Signals.threadMask(Signals.SIG_BLOCK, kickSet);
-            pthread = Signals.pthreadSelf();
             vcpu.setRunSignalMask(Signals.currentThreadMask(), KICK_SIGNAL);
+            synchronized (kickLock) {
+                pthread = Signals.pthreadSelf();
+                kickable = true;
+            }
         } finally {
             started.countDown();
         }
@@ -84,6 +89,14 @@ public final class VcpuThread {
             log.error("vcpu {} failed: {}", vcpu.id(), t.toString());
             onFailure.accept(t);
         } finally {
+            // HotSpot restores the creator's signal mask when a thread ends; a kick still
+            // pending then would be delivered with its default action and kill the process.
+            synchronized (kickLock) {
+                kickable = false;
+            }
+            while (Signals.timedWait(kickSet, 0) != 0) {
+                // drained
+            }
             synchronized (lock) {
                 parked = true; // a stopped vCPU counts as parked for pause()
                 lock.notifyAll();
@@ -111,13 +124,8 @@ public final class VcpuThread {
     /** Interrupts KVM_RUN now, or makes the next one return immediately. */
     public void kick() {
         vcpu.kvmRun().immediateExit(true);
-        long t = pthread;
-        if (t != 0 && thread.isAlive()) {
-            try {
-                Signals.pthreadKill(t, KICK_SIGNAL);
-            } catch (RuntimeException e) {
-                // ESRCH: the thread ended between the check and the kill; nothing to kick.
-            }
+        synchronized (kickLock) {
+            if (kickable) Signals.pthreadKill(pthread, KICK_SIGNAL);
         }
     }
 
