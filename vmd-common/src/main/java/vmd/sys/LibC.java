@@ -30,6 +30,7 @@ public interface LibC {
     int ioctl(int fd, long request, long arg);
     int ioctl(int fd, long request, Pointer arg);
     int socketpair(int domain, int type, int protocol, int[] fds);
+    int shutdown(int fd, int how);
     int pipe2(int[] fds, int flags);
 
     int posix_spawn_file_actions_init(Pointer actions);

@@ -30,6 +30,13 @@ public final class UnixSockets {
         return fds;
     }
 
+    /** Shuts both directions of a socket down, waking any thread blocked on it; errors ignored. */
+    public static void shutdownQuietly(int sock) {
+        libc().shutdown(sock, SHUT_RDWR);
+    }
+
+    private static final int SHUT_RDWR = 2;
+
     /** A received message: how many bytes landed in the buffer, and the descriptors that came with them. */
     public record Received(int bytes, int[] fds) {
         public boolean eof() {

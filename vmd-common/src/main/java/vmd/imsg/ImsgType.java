@@ -1,0 +1,94 @@
+package vmd.imsg;
+
+import static vmd.imsg.FdPolicy.NONE;
+import static vmd.imsg.FdPolicy.REQUIRED;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Every imsg type vmd speaks, with its wire code and whether it carries a descriptor.
+ *
+ * <p>Codes are part of the protocol between separately started processes (and vmctl, which
+ * may be a different build): never renumber or reuse one; add new types with new codes. Code
+ * 0 is reserved (OpenBSD's IMSG_NONE). Each comment names the direction and the payload.
+ */
+public enum ImsgType {
+    // ---- control: vmctl <-> control <-> parent (OpenBSD's IMSG_CTL_* and IMSG_VMDOP_*) ----
+    /** Reply: the request succeeded. Payload {@link CtlResult}. */
+    CTL_OK(1, NONE),
+    /** Reply: the request failed. Payload {@link CtlResult} (errno-like code, message). */
+    CTL_FAIL(2, NONE),
+    /** vmctl log verbose|brief. Payload {@link LogLevel}. */
+    CTL_VERBOSE(3, NONE),
+    /** vmctl reset: reset the daemon's state. */
+    RESET(4, NONE),
+    /** vmctl load FILE: load an additional configuration file. */
+    LOAD(5, NONE),
+    /** vmctl reload: re-read vm.conf. */
+    RELOAD(6, NONE),
+    START_VM_REQUEST(10, NONE),
+    START_VM_RESPONSE(11, NONE),
+    TERMINATE_VM_REQUEST(12, NONE),
+    TERMINATE_VM_RESPONSE(13, NONE),
+    /** A VM has stopped; the answer to WAIT_VM_REQUEST. */
+    TERMINATE_VM_EVENT(14, NONE),
+    WAIT_VM_REQUEST(15, NONE),
+    PAUSE_VM_REQUEST(16, NONE),
+    PAUSE_VM_RESPONSE(17, NONE),
+    UNPAUSE_VM_REQUEST(18, NONE),
+    UNPAUSE_VM_RESPONSE(19, NONE),
+    GET_INFO_VM_REQUEST(20, NONE),
+    /** One VM's status row; a reply is any number of these, then GET_INFO_VM_END_DATA. */
+    GET_INFO_VM_DATA(21, NONE),
+    GET_INFO_VM_END_DATA(22, NONE),
+
+    // ---- lifecycle: parent <-> every child (control, vm, vioblk, vionet) ----
+    /** child -> parent: up and waiting for its configuration. Payload {@link ChildReady}. */
+    CHILD_READY(100, NONE),
+    /** parent -> child: the child's configuration; the payload codec belongs to the child kind. */
+    CHILD_CONFIG(101, NONE),
+    /** parent -> child: one descriptor, labelled ("memfd", "tap0", "disk0", "vhost-user"). Payload {@link ChildFd}. */
+    CHILD_FD(102, REQUIRED),
+    /** parent -> child: stop gracefully within the timeout. Payload {@link Shutdown}. */
+    SHUTDOWN(103, NONE),
+    /** child -> parent: about to exit. Payload {@link Reason}. */
+    CHILD_EXITING(104, NONE),
+    /** vm -> parent: the guest is running. Payload {@link Reason} (a one-line summary). */
+    VM_STARTED(105, NONE),
+    /** vm -> parent: the guest has stopped. Payload {@link VmTerminated}. */
+    VM_TERMINATED(106, NONE),
+    /** parent -> child: change log verbosity. Payload {@link LogLevel}. */
+    LOG_LEVEL(107, NONE);
+
+    private static final Map<Integer, ImsgType> BY_CODE = new HashMap<>();
+
+    static {
+        for (ImsgType t : values()) {
+            ImsgType clash = BY_CODE.put(t.code, t);
+            if (clash != null) throw new ExceptionInInitializerError("imsg code " + t.code + " used by " + clash + " and " + t);
+        }
+    }
+
+    private final int code;
+    private final FdPolicy fd;
+
+    ImsgType(int code, FdPolicy fd) {
+        this.code = code;
+        this.fd = fd;
+    }
+
+    /** The wire code (u32). */
+    public int code() {
+        return code;
+    }
+
+    public FdPolicy fd() {
+        return fd;
+    }
+
+    /** The type with this wire code, or null if there is none. */
+    public static ImsgType fromCode(int code) {
+        return BY_CODE.get(code);
+    }
+}
