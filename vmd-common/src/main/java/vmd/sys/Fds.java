@@ -57,6 +57,24 @@ public final class Fds {
         return (int) n;
     }
 
+    public static final short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10;
+
+    /**
+     * Waits up to {@code timeoutMillis} (-1: forever) for {@code events} on one descriptor;
+     * returns the events that occurred, 0 on timeout.
+     */
+    public static int poll(int fd, short events, int timeoutMillis) {
+        Pointer pfd = Native.allocate(8);
+        pfd.putInt(0, fd);
+        pfd.putShort(4, events);
+        int rc = libc().poll(pfd, 1, timeoutMillis);
+        if (rc < 0) {
+            if (Native.errno() == 4) return 0; // EINTR: the caller loops anyway
+            throw new NativeException("poll", Native.errno());
+        }
+        return rc == 0 ? 0 : pfd.getShort(6) & 0xffff;
+    }
+
     public static void setCloexec(int fd, boolean on) {
         int flags = check("fcntl(F_GETFD)", libc().fcntl(fd, F_GETFD, 0));
         flags = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;

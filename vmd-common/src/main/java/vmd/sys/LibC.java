@@ -32,6 +32,10 @@ public interface LibC {
     int socketpair(int domain, int type, int protocol, int[] fds);
     int shutdown(int fd, int how);
     int pipe2(int[] fds, int flags);
+    int poll(Pointer fds, long nfds, int timeout);
+    int tcgetattr(int fd, Pointer termios);
+    int tcsetattr(int fd, int when, Pointer termios);
+    void cfmakeraw(Pointer termios);
 
     int posix_spawn_file_actions_init(Pointer actions);
     int posix_spawn_file_actions_destroy(Pointer actions);

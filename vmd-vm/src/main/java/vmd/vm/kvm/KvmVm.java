@@ -21,6 +21,7 @@ public final class KvmVm implements AutoCloseable {
 
     private static final int KVM_IOEVENTFD_FLAG_DATAMATCH = 1, KVM_IOEVENTFD_FLAG_PIO = 2, KVM_IOEVENTFD_FLAG_DEASSIGN = 4;
     private static final int KVM_IRQFD_FLAG_DEASSIGN = 1;
+    private static final int KVM_PIT_SPEAKER_DUMMY = 1;
 
     private final Kvm kvm;
     private final int fd;
@@ -65,6 +66,7 @@ public final class KvmVm implements AutoCloseable {
         Fds.ioctl(fd, "KVM_CREATE_IRQCHIP", KVM_CREATE_IRQCHIP, 0);
         kvm.require(KVM_CAP_PIT2, "KVM_CAP_PIT2");
         Pointer pit = Native.allocate(64);
+        pit.putInt(0, KVM_PIT_SPEAKER_DUMMY); // KVM emulates port 0x61 (PIT channel 2 gate/output) too
         Fds.ioctl(fd, "KVM_CREATE_PIT2", KVM_CREATE_PIT2, pit);
     }
 

@@ -1,0 +1,31 @@
+package vmd.imsg;
+
+import java.util.Objects;
+
+/**
+ * CHILD_CONFIG for a vm process: everything it needs besides descriptors. Images,
+ * /dev/kvm and the console arrive as CHILD_FD messages before it, labelled
+ * {@link #FD_KVM}, {@link #FD_CONSOLE}, {@link #FD_BOOT}, {@link #FD_INITRD}.
+ */
+public record VmParams(String name, int vmId, long memoryBytes, int vcpus, String cmdline, String bootDevice)
+        implements ImsgPayload {
+    public static final String FD_KVM = "kvm", FD_CONSOLE = "console", FD_BOOT = "boot", FD_INITRD = "initrd";
+    public static final int MAX_VCPUS = 64;
+
+    public VmParams {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(cmdline, "cmdline");
+        Objects.requireNonNull(bootDevice, "bootDevice");
+        if (memoryBytes < (1 << 20)) throw new IllegalArgumentException("memory below 1 MB: " + memoryBytes);
+        if (vcpus < 1 || vcpus > MAX_VCPUS) throw new IllegalArgumentException("vcpus must be 1-" + MAX_VCPUS + ": " + vcpus);
+    }
+
+    @Override
+    public void encode(PayloadWriter out) {
+        out.string(name).u32(vmId).u64(memoryBytes).u32(vcpus).string(cmdline).string(bootDevice);
+    }
+
+    public static VmParams decode(PayloadReader in) {
+        return new VmParams(in.string(), (int) in.u32(), in.u64(), (int) in.u32(), in.string(), in.string());
+    }
+}

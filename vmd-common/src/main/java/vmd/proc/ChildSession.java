@@ -1,0 +1,101 @@
+package vmd.proc;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import vmd.imsg.ChildFd;
+import vmd.imsg.ChildReady;
+import vmd.imsg.Imsg;
+import vmd.imsg.ImsgChannel;
+import vmd.imsg.ImsgHandler;
+import vmd.imsg.ImsgProtocolException;
+import vmd.imsg.ImsgType;
+import vmd.sys.Fds;
+
+/**
+ * A child's side of its channel to the parent: say CHILD_READY, collect the labelled
+ * descriptors (CHILD_FD) until CHILD_CONFIG arrives, then deliver every later message
+ * (SHUTDOWN, LOG_LEVEL, ...) to an inbox the child's main loop reads.
+ *
+ * <p>This is the only way a child learns its configuration: it opens no paths.
+ */
+public final class ChildSession {
+    /** Put in the inbox when the parent's channel closes. */
+    public static final Imsg CLOSED = Imsg.of(ImsgType.CHILD_EXITING);
+
+    private final ImsgChannel channel;
+    private final Map<String, Integer> fds = new HashMap<>();
+    private final BlockingQueue<Imsg> inbox = new LinkedBlockingQueue<>();
+    private Imsg config;
+
+    private ChildSession(ImsgChannel channel) {
+        this.channel = channel;
+    }
+
+    /** Sets up the child process, connects to the parent and waits for the configuration. */
+    public static ChildSession begin(String kind) throws InterruptedException {
+        int fd = ChildProcess.begin();
+        ChildSession session = new ChildSession(new ImsgChannel(fd, "parent"));
+        session.channel.start(session.new Receiver());
+        session.channel.send(ImsgType.CHILD_READY, new ChildReady(kind, (int) ProcessHandle.current().pid()));
+        synchronized (session) {
+            while (session.config == null && !session.channel.isClosed()) session.wait(1000);
+        }
+        if (session.config == null) {
+            throw new IllegalStateException("parent closed the channel before sending the configuration: "
+                    + session.channel.closeReason());
+        }
+        return session;
+    }
+
+    private final class Receiver implements ImsgHandler {
+        @Override
+        public void handle(ImsgChannel ch, Imsg msg) {
+            synchronized (ChildSession.this) {
+                if (config == null) {
+                    if (msg.type() == ImsgType.CHILD_FD) {
+                        String label = msg.decode(ChildFd::decode).label();
+                        Integer old = fds.put(label, msg.fd());
+                        if (old != null) Fds.closeQuietly(old);
+                        return;
+                    }
+                    if (msg.type() != ImsgType.CHILD_CONFIG) {
+                        if (msg.hasFd()) Fds.closeQuietly(msg.fd());
+                        throw new ImsgProtocolException("expected CHILD_FD or CHILD_CONFIG before anything else, got " + msg.type());
+                    }
+                    config = msg;
+                    ChildSession.this.notifyAll();
+                    return;
+                }
+            }
+            inbox.add(msg);
+        }
+
+        @Override
+        public void closed(ImsgChannel ch, String reason) {
+            synchronized (ChildSession.this) {
+                ChildSession.this.notifyAll();
+            }
+            inbox.add(CLOSED);
+        }
+    }
+
+    public Imsg config() {
+        return config;
+    }
+
+    public ImsgChannel channel() {
+        return channel;
+    }
+
+    /** Takes the descriptor sent under {@code label}, or -1 if none came. */
+    public synchronized int takeFd(String label) {
+        Integer fd = fds.remove(label);
+        return fd == null ? -1 : fd;
+    }
+
+    public BlockingQueue<Imsg> inbox() {
+        return inbox;
+    }
+}

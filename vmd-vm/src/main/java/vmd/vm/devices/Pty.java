@@ -1,0 +1,66 @@
+package vmd.vm.devices;
+
+import static vmd.sys.Native.check;
+import static vmd.sys.Native.libc;
+
+import java.nio.charset.StandardCharsets;
+import jnr.ffi.Pointer;
+import vmd.sys.Fds;
+import vmd.sys.Native;
+import vmd.sys.NativeException;
+
+/**
+ * A pseudo-terminal pair for the console: the master stays with the VMM, the slave's path
+ * ({@code /dev/pts/N}) is what {@code vmctl console} opens.
+ *
+ * <p>Both the vm process (if it opens its own console) and the tests use this; in vmd the
+ * parent may equally open the pty and pass the master down. Either way the master must
+ * be put in raw mode ({@link #makeRaw}) before guest output flows: a fresh pty's slave has
+ * ECHO and ICANON on, and its line discipline would otherwise echo every byte the guest
+ * prints straight back to the master — i.e. into the guest's own serial input.
+ */
+public record Pty(int masterFd, String slavePath) {
+    private static final long TCGETS = 0x5401, TCSETS = 0x5402;
+    private static final int TERMIOS_SIZE = 60; // kernel struct termios is 36 bytes; leave room
+
+    // termios flag bits (Linux, x86)
+    private static final int IGNBRK = 0x1, BRKINT = 0x2, PARMRK = 0x8, ISTRIP = 0x20, INLCR = 0x40,
+            IGNCR = 0x80, ICRNL = 0x100, IXON = 0x400;
+    private static final int OPOST = 0x1;
+    private static final int ISIG = 0x1, ICANON = 0x2, ECHO = 0x8, ECHONL = 0x40, IEXTEN = 0x8000;
+    private static final int CSIZE = 0x30, PARENB = 0x100, CS8 = 0x30;
+    private static final int CC_OFFSET = 17, VTIME = 5, VMIN = 6;
+
+    /** Opens a new pty pair (master close-on-exec, no controlling terminal) in raw mode. */
+    public static Pty open() {
+        int fd = check("posix_openpt", libc().posix_openpt(Fds.O_RDWR | Fds.O_NOCTTY | Fds.O_CLOEXEC));
+        try {
+            check("grantpt", libc().grantpt(fd));
+            check("unlockpt", libc().unlockpt(fd));
+            Pointer buf = Native.allocate(128);
+            Native.checkReturned("ptsname_r", libc().ptsname_r(fd, buf, 128));
+            String path = buf.getString(0, 128, StandardCharsets.US_ASCII);
+            makeRaw(fd);
+            return new Pty(fd, path);
+        } catch (NativeException e) {
+            Fds.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * cfmakeraw() on the terminal behind {@code fd}. On a pty master the termios ioctls act
+     * on the slave side, which is the one whose line discipline matters here.
+     */
+    public static void makeRaw(int fd) {
+        Pointer t = Native.allocate(TERMIOS_SIZE);
+        Fds.ioctl(fd, "TCGETS", TCGETS, t);
+        t.putInt(0, t.getInt(0) & ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON));
+        t.putInt(4, t.getInt(4) & ~OPOST);
+        t.putInt(8, (t.getInt(8) & ~(CSIZE | PARENB)) | CS8);
+        t.putInt(12, t.getInt(12) & ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN));
+        t.putByte(CC_OFFSET + VMIN, (byte) 1);
+        t.putByte(CC_OFFSET + VTIME, (byte) 0);
+        Fds.ioctl(fd, "TCSETS", TCSETS, t);
+    }
+}
