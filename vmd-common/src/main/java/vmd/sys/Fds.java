@@ -75,6 +75,13 @@ public final class Fds {
         return rc == 0 ? 0 : pfd.getShort(6) & 0xffff;
     }
 
+    /** Reads and resets a non-blocking eventfd; 0 if it was not signalled. */
+    public static long eventfdDrain(int fd) {
+        Pointer value = Native.allocate(8);
+        long n = libc().read(fd, value, 8);
+        return n == 8 ? value.getLong(0) : 0;
+    }
+
     public static void setCloexec(int fd, boolean on) {
         int flags = check("fcntl(F_GETFD)", libc().fcntl(fd, F_GETFD, 0));
         flags = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;

@@ -1,0 +1,108 @@
+package vmd.parent.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IncludeTest {
+
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String text) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text);
+        return p;
+    }
+
+    private ParseResult parseFile(Path p) {
+        return TestSupport.PARSER.parseFile(p, Map.of());
+    }
+
+    @Test
+    void includedFileIsParsedInPlace() throws IOException {
+        Path sub = write("sub.conf", "mem = \"2G\"\nvm \"sub\" { memory 1G }\n");
+        Path main = write("main.conf", "vm \"first\" { memory 1G }\ninclude \"" + sub + "\"\n"
+                + "vm \"last\" { memory $mem }\n");
+        ParseResult r = parseFile(main);
+        assertEquals(List.of(), r.messages());
+        assertEquals(List.of("first", "sub", "last"), r.config().vms().stream().map(VmConfig::name).toList());
+        assertEquals(2L << 30, r.config().vm("last").orElseThrow().memory());
+    }
+
+    @Test
+    void errorsNameTheirFileAndLine() throws IOException {
+        Path sub = write("sub.conf", "# sub\n\nvm \"sub\" {\n memory 1X\n}\n");
+        Path main = write("main.conf", "# main\ninclude \"" + sub + "\"\nvm \"m\" {\n memory 1\n}\n");
+        ParseResult r = parseFile(main);
+        assertEquals(List.of(sub + ":4: invalid memory size: 1X: Invalid argument",
+                main + ":4: memory size must be at least 1MB"), r.messages());
+    }
+
+    @Test
+    void lastLineWithoutNewline() throws IOException {
+        Path sub = write("sub.conf", "vm \"sub\" { memory 1G }");
+        Path main = write("main.conf", "include \"" + sub + "\"\nvm \"m\" { memory 1G }\n");
+        ParseResult r = parseFile(main);
+        assertEquals(List.of(), r.messages());
+        assertEquals(2, r.config().vms().size());
+    }
+
+    @Test
+    void pathBuiltFromAMacroAndStrings() throws IOException {
+        write("sub.conf", "vm \"sub\" { memory 1G }\n");
+        Path main = write("main.conf", "d = \"" + dir + "\"\ninclude $d \"/sub.conf\"\n");
+        ParseResult r = parseFile(main);
+        assertEquals(List.of(), r.messages());
+        assertEquals("sub", r.config().vms().get(0).name());
+    }
+
+    @Test
+    void relativePathsAreRelativeToTheCurrentDirectory() throws IOException {
+        Path sub = write("rel.conf", "vm \"rel\" { memory 1G }\n");
+        String relative = Path.of("").toAbsolutePath().relativize(sub).toString();
+        ParseResult r = TestSupport.PARSER.parseText("main.conf", "include \"" + relative + "\"\n", Map.of());
+        assertEquals(List.of(), r.messages());
+        assertEquals("rel", r.config().vms().get(0).name());
+    }
+
+    @Test
+    void missingInclude() throws IOException {
+        Path main = write("main.conf", "\ninclude \"" + dir.resolve("nope.conf") + "\"\nvm \"m\" { memory 1G }\n");
+        ParseResult r = parseFile(main);
+        assertEquals(List.of(main + ":2: failed to include file " + dir.resolve("nope.conf")), r.messages());
+        assertEquals(1, r.config().vms().size());
+    }
+
+    @Test
+    void includeLoopIsStopped() throws IOException {
+        Path loop = dir.resolve("loop.conf");
+        Files.writeString(loop, "include \"" + loop + "\"\n");
+        ParseResult r = parseFile(loop);
+        assertEquals(List.of(loop + ":1: include nesting too deep: " + loop), r.messages());
+    }
+
+    @Test
+    void missingTopFileIsAnEmptyConfigurationWithAWarning() {
+        Path p = dir.resolve("absent.conf");
+        ParseResult r = parseFile(p);
+        assertTrue(r.ok());
+        assertEquals(VmdConfig.empty(), r.config());
+        assertEquals(List.of("failed to open " + p + ": No such file or directory"), r.messages());
+    }
+
+    @Test
+    void unreadableTopFileIsAnError() {
+        ParseResult r = parseFile(dir);
+        assertEquals(1, r.errors().size());
+        assertTrue(r.errors().get(0).toString().startsWith("failed to open " + dir + ": "));
+    }
+}
