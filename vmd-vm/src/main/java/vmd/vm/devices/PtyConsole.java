@@ -43,7 +43,7 @@ public final class PtyConsole implements ConsoleOutput, AutoCloseable {
 
     /**
      * Takes ownership of {@code masterFd} (closed by {@link #close}) and makes it
-     * non-blocking. The pty should already be raw (see {@link Pty#makeRaw}).
+     * non-blocking. The pty should already be raw (see {@link vmd.sys.Pty#makeRaw}).
      */
     public PtyConsole(int masterFd) {
         this.masterFd = masterFd;

@@ -21,14 +21,13 @@ import vmd.vm.devices.PowerControl;
  * function 0 each. Port 0xcf9 byte writes are the PIIX reset control register (bit 2
  * resets), if a {@link PowerControl} is set.
  *
- * <p><b>INTx wiring.</b> Every device uses pin A. Slot s's pin A goes to PIRQ
- * ((s - 1) &amp; 3) and PIRQs A-D to GSIs 10, 10, 11, 11 — exactly what SeaBIOS's
- * piix_pci_slot_get_irq() computes and writes into INTERRUPT_LINE, so firmware, the
- * register and our tables agree: slots 1, 2, 5, 6, ... use GSI 10, slots 3, 4, 7, 8, ...
- * use GSI 11 ({@link #intxGsi}). These are level-triggered, active-high lines into the
- * in-kernel IOAPIC (and PIC), shared between devices, so the bus ORs the devices' levels
- * per GSI. ACPI (_PRT and MADT interrupt source overrides: level, active high, as QEMU
- * declares for IRQ 10/11) and MP tables must describe the same mapping.
+ * <p><b>INTx wiring.</b> Every device uses pin A, wired to IOAPIC GSI 16-19 as
+ * {@link vmd.vm.boot.MemoryMap#pciIntxGsi} says — the one mapping our ACPI _PRT and MP
+ * table describe, level-triggered, and apart from every ISA IRQ. (KVM's IOAPIC ignores
+ * the polarity bit, so "asserted" is always line level 1.) The lines are shared between
+ * devices, so the bus ORs the devices' levels per GSI. SeaBIOS assumes i440FX's PIRQ
+ * routing to IRQ 10/11 when it writes INTERRUPT_LINE; firmware-booted guests use MSI-X
+ * for virtio, so that difference only matters to a legacy INTx driver under SeaBIOS.
  *
  * <p><b>I/O BARs</b> are decoded inside an I/O window, 0xc000-0xffff (where SeaBIOS
  * allocates PCI I/O on i440FX), registered once on the port bus; memory BARs go on the
@@ -40,7 +39,6 @@ public final class PciBus implements PortIoDevice {
     public static final int CONFIG_ADDRESS = 0xcf8, CONFIG_DATA = 0xcfc, RESET_CONTROL = 0xcf9;
     public static final int IO_WINDOW_BASE = 0xc000, IO_WINDOW_SIZE = 0x4000;
     public static final int MAX_SLOTS = 32;
-    private static final int[] PIRQ_GSI = {10, 10, 11, 11};
 
     /** One populated slot, for firmware tables. */
     public record Slot(int slot, PciDevice device, int pin, int gsi) {}
@@ -64,9 +62,9 @@ public final class PciBus implements PortIoDevice {
         add(0, new PciHostBridge());
     }
 
-    /** The GSI pin A of {@code slot} raises (PIRQ swizzle as SeaBIOS's i440FX setup). */
+    /** The GSI pin A of {@code slot} raises. */
     public static int intxGsi(int slot) {
-        return PIRQ_GSI[(slot - 1) & 3];
+        return vmd.vm.boot.MemoryMap.pciIntxGsi(slot, 0);
     }
 
     /** Port 0xcf9 bit 2 (system reset) calls {@code control.reset}. */

@@ -1,5 +1,7 @@
 package vmd.vm.devices;
 
+import vmd.sys.Pty;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

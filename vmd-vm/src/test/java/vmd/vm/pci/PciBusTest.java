@@ -175,30 +175,30 @@ class PciBusTest {
     }
 
     @Test
-    void intxGoesToGsi10Or11BySlotAndSharedLinesOr() {
-        assertEquals(10, PciBus.intxGsi(1));
-        assertEquals(10, PciBus.intxGsi(2));
-        assertEquals(11, PciBus.intxGsi(3));
-        assertEquals(11, PciBus.intxGsi(4));
-        assertEquals(10, PciBus.intxGsi(5));
+    void intxGoesToGsi16To19BySlotAndSharedLinesOr() {
+        assertEquals(17, PciBus.intxGsi(1));
+        assertEquals(18, PciBus.intxGsi(2));
+        assertEquals(19, PciBus.intxGsi(3));
+        assertEquals(16, PciBus.intxGsi(4));
+        assertEquals(17, PciBus.intxGsi(5));
         TestDevice[] d = new TestDevice[5];
         for (int i = 0; i < 5; i++) bus.add(d[i] = new TestDevice());
-        assertEquals(10, cfgRead(1, 0x3c, 1));
-        assertEquals(11, cfgRead(3, 0x3c, 1));
+        assertEquals(17, cfgRead(1, 0x3c, 1));
+        assertEquals(19, cfgRead(3, 0x3c, 1));
         assertEquals(1, cfgRead(3, 0x3d, 1));
         d[0].setIntx(true);
-        d[4].setIntx(true); // slot 5 shares GSI 10
+        d[4].setIntx(true); // slot 5 shares GSI 17
         d[0].setIntx(false);
-        assertEquals(List.of(true), lines.get(10), "the line stays up while slot 5 asserts");
+        assertEquals(List.of(true), lines.get(17), "the line stays up while slot 5 asserts");
         d[4].setIntx(false);
-        assertEquals(List.of(true, false), lines.get(10));
+        assertEquals(List.of(true, false), lines.get(17));
         // INTX_DISABLE masks the line but STATUS.INTERRUPT still shows it
         cfgWrite(3, 0x04, 2, PciDevice.COMMAND_INTX_DISABLE);
         d[2].setIntx(true);
-        assertNull(lines.get(11));
+        assertNull(lines.get(19));
         assertNotEquals(0, cfgRead(3, 0x06, 2) & PciDevice.STATUS_INTERRUPT);
         cfgWrite(3, 0x04, 2, 0);
-        assertEquals(List.of(true), lines.get(11));
+        assertEquals(List.of(true), lines.get(19));
         assertEquals(4, bus.slots().size() - 1);
     }
 

@@ -36,7 +36,7 @@ class VirtioPciTransportTest {
     FakeRouting routing;
     VirtioPciTransport t;
     int slot;
-    final List<Boolean> gsi10 = new ArrayList<>();
+    final List<Boolean> intxLevels = new ArrayList<>();
 
     @BeforeEach
     void setUp() {
@@ -44,8 +44,8 @@ class VirtioPciTransportTest {
         mmio = new MmioBus();
         ports = new PortBus();
         bus = new PciBus(mmio, ports, gsi -> level -> {
-            if (gsi == 10) synchronized (gsi10) {
-                gsi10.add(level);
+            if (gsi == PciBus.intxGsi(1)) synchronized (intxLevels) {
+                intxLevels.add(level);
             }
         });
         routing = new FakeRouting();
@@ -149,7 +149,7 @@ class VirtioPciTransportTest {
         assertEquals(0x1af4, cfgRead(0x2c, 2));
         assertTrue(cfgRead(0x2e, 2) >= 0x40);
         assertEquals(1, cfgRead(0x3d, 1));
-        assertEquals(10, cfgRead(0x3c, 1));
+        assertEquals(PciBus.intxGsi(1), cfgRead(0x3c, 1));
         Map<Integer, Integer> caps = new HashMap<>();
         int msixCap = 0;
         for (int p = cfgRead(0x34, 1), n = 0; p != 0 && n < 48; p = cfgRead(p + 1, 1), n++) {
@@ -225,13 +225,13 @@ class VirtioPciTransportTest {
         waitUntil(() -> mem.getShort(USED + 2) == 1, "used element");
         assertEquals(64, mem.getInt(USED + 8));
         waitUntil(() -> {
-            synchronized (gsi10) {
-                return gsi10.contains(true);
+            synchronized (intxLevels) {
+                return intxLevels.contains(true);
             }
         }, "INTx");
         assertEquals(ISR_QUEUE, mmio.read(BAR4 + ISR_OFFSET, 1));
-        synchronized (gsi10) {
-            assertEquals(List.of(true, false), gsi10);
+        synchronized (intxLevels) {
+            assertEquals(List.of(true, false), intxLevels);
         }
         assertEquals(0, mmio.read(BAR4 + ISR_OFFSET, 1), "ISR clears on read");
         assertFalse(java.util.Arrays.equals(new byte[64], mem.read(BUF, 64)));
@@ -292,8 +292,8 @@ class VirtioPciTransportTest {
         assertFalse(routing.irqfds.containsKey(call));
         Fds.eventfdSignal(call);
         waitUntil(() -> {
-            synchronized (gsi10) {
-                return gsi10.contains(true);
+            synchronized (intxLevels) {
+                return intxLevels.contains(true);
             }
         }, "INTx");
         assertEquals(ISR_QUEUE, mmio.read(BAR4 + ISR_OFFSET, 1));
@@ -308,8 +308,8 @@ class VirtioPciTransportTest {
         request(1, (1 << 20) - 4, 64); // outside guest RAM
         waitUntil(() -> (common(DEVICE_STATUS, 1) & VirtioStatus.DEVICE_NEEDS_RESET) != 0, "DEVICE_NEEDS_RESET");
         waitUntil(() -> {
-            synchronized (gsi10) {
-                return gsi10.contains(true);
+            synchronized (intxLevels) {
+                return intxLevels.contains(true);
             }
         }, "config interrupt");
         assertEquals(ISR_CONFIG, mmio.read(BAR4 + ISR_OFFSET, 1));

@@ -1,20 +1,16 @@
-package vmd.vm.devices;
+package vmd.sys;
 
 import static vmd.sys.Native.check;
 import static vmd.sys.Native.libc;
 
 import java.nio.charset.StandardCharsets;
 import jnr.ffi.Pointer;
-import vmd.sys.Fds;
-import vmd.sys.Native;
-import vmd.sys.NativeException;
 
 /**
  * A pseudo-terminal pair for the console: the master stays with the VMM, the slave's path
  * ({@code /dev/pts/N}) is what {@code vmctl console} opens.
  *
- * <p>Both the vm process (if it opens its own console) and the tests use this; in vmd the
- * parent may equally open the pty and pass the master down. Either way the master must
+ * <p>The parent opens the pair and passes the master to the vm process. The master must
  * be put in raw mode ({@link #makeRaw}) before guest output flows: a fresh pty's slave has
  * ECHO and ICANON on, and its line discipline would otherwise echo every byte the guest
  * prints straight back to the master — i.e. into the guest's own serial input.

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the built distribution (build/vmd, made by `mvn package`) under $PREFIX
+# (default /usr/local): the jars and launchers in $PREFIX/lib/vmd, vmd in
+# $PREFIX/sbin, vmctl in $PREFIX/bin, the test guest in $PREFIX/share/vmd. The jars
+# must be readable by the unprivileged user the children run as, so nothing may live
+# under a private home directory.
+set -eu
+cd "$(dirname "$0")/.."
+PREFIX="${PREFIX:-/usr/local}"
+[ -d build/vmd/lib ] || { echo "install.sh: build/vmd is missing; run 'mvn -DskipTests package' first" >&2; exit 1; }
+dest="$PREFIX/lib/vmd"
+rm -rf "$dest.new"
+mkdir -p "$dest.new" "$PREFIX/sbin" "$PREFIX/bin" "$PREFIX/share/vmd"
+cp -R build/vmd/bin build/vmd/lib "$dest.new/"
+rm -f "$dest.new/lib/vmd-children.jsa"
+rm -rf "$dest" && mv "$dest.new" "$dest"
+chmod -R a+rX "$dest"
+cp build/vmd/share/vmd-testguest "$PREFIX/share/vmd/"
+chmod 644 "$PREFIX/share/vmd/vmd-testguest"
+ln -sf "$dest/bin/vmd" "$PREFIX/sbin/vmd"
+ln -sf "$dest/bin/vmctl" "$PREFIX/bin/vmctl"
+# The class-data archive records jar paths: make it where the jars now are.
+"$dest/bin/vmd-mkcds"
+mkdir -p /var/run/vmd 2>/dev/null || true
+echo "installed vmd in $dest ($PREFIX/sbin/vmd, $PREFIX/bin/vmctl)"

@@ -1,0 +1,60 @@
+package vmd.parent.vms;
+
+import vmd.parent.config.VmConfig;
+import vmd.sys.Pty;
+
+/**
+ * A VM the daemon knows: its configuration, id, state, console and, while it runs, its
+ * vm process. The console pty outlives vm process generations, so a rebooting guest
+ * keeps its tty. Mutated only on the parent's event thread.
+ */
+public final class Vm {
+    final int id;
+    VmConfig config;
+    VmState state;
+    Pty console;
+    VmProcess process;
+    String lastReason = "";
+    boolean stopRequested;
+    /** User who started it with vmctl (for instances); null when started from vm.conf. */
+    int startedByUid = -1;
+
+    Vm(int id, VmConfig config) {
+        this.id = id;
+        this.config = config;
+        this.state = config.enabled() ? VmState.STOPPED : VmState.DISABLED;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public VmConfig config() {
+        return config;
+    }
+
+    public VmState state() {
+        return state;
+    }
+
+    public int pid() {
+        return process == null ? -1 : process.pid();
+    }
+
+    /** The console tty's name as vmctl shows it ("pts/3"), or "-". */
+    public String tty() {
+        return console == null ? "-" : console.slavePath().replaceFirst("^/dev/", "");
+    }
+
+    public String ttyPath() {
+        return console == null ? null : console.slavePath();
+    }
+
+    public String lastReason() {
+        return lastReason;
+    }
+}

@@ -1,0 +1,164 @@
+package vmd.parent.vms;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmd.imsg.VmParams;
+import vmd.imsg.VmTerminated;
+import vmd.parent.config.VmConfig;
+import vmd.parent.priv.VmResources;
+import vmd.proc.ChildLauncher;
+import vmd.proc.Privileges;
+import vmd.sys.Pty;
+
+/**
+ * The VMs the daemon knows and their lifecycle: start, stop (graceful or forced), pause,
+ * restart after a guest reboot on the same console. Runs on the parent's event thread.
+ */
+public final class VmRegistry implements VmProcess.Listener {
+    private static final Logger log = LoggerFactory.getLogger(VmRegistry.class);
+    public static final int DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+    private final Executor events;
+    private final ChildLauncher launcher;
+    private Privileges privileges;
+    private String globalFirmware;
+    private final Map<String, Vm> vms = new LinkedHashMap<>();
+    private final Map<Vm, List<CompletableFuture<Vm>>> waiters = new LinkedHashMap<>();
+    private int nextId = 1;
+
+    public VmRegistry(Executor events, ChildLauncher launcher, Privileges privileges, String globalFirmware) {
+        this.events = events;
+        this.launcher = launcher;
+        this.privileges = privileges;
+        this.globalFirmware = globalFirmware;
+    }
+
+    /** Adds VMs from a (re)loaded config: new names are added, known ones keep running, as vmd does. */
+    public List<Vm> define(List<VmConfig> configs, String firmware) {
+        globalFirmware = firmware;
+        List<Vm> added = new ArrayList<>();
+        for (VmConfig c : configs) {
+            Vm known = vms.get(c.name());
+            if (known != null) {
+                if (known.process == null) known.config = c; // takes effect at its next start
+                continue;
+            }
+            Vm vm = new Vm(nextId++, c);
+            vms.put(c.name(), vm);
+            added.add(vm);
+        }
+        return added;
+    }
+
+    public void privileges(Privileges p) {
+        this.privileges = p;
+    }
+
+    public List<Vm> all() {
+        return List.copyOf(vms.values());
+    }
+
+    /** By name or numeric id. */
+    public Optional<Vm> find(String nameOrId) {
+        Vm byName = vms.get(nameOrId);
+        if (byName != null) return Optional.of(byName);
+        try {
+            int id = Integer.parseInt(nameOrId);
+            return vms.values().stream().filter(v -> v.id == id).findFirst();
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Starts a stopped VM; throws IllegalStateException/IllegalArgumentException with a user-facing message. */
+    public void start(Vm vm) {
+        if (vm.process != null) throw new IllegalStateException("vm is already running");
+        VmConfig c = vm.config;
+        if (c.boot() == null && c.disks().isEmpty() && c.cdrom() == null && c.firmware() == null && globalFirmware == null
+                && !new java.io.File(VmResources.DEFAULT_FIRMWARE).exists()) {
+            throw new IllegalArgumentException("no kernel or disk/cdrom specified");
+        }
+        if (vm.console == null) vm.console = Pty.open();
+        VmParams params = new VmParams(c.name(), vm.id, c.effectiveMemory(), c.effectiveCpus(),
+                c.cmdline() == null ? "" : c.cmdline(), c.bootDevice() == null ? "" : c.bootDevice().keyword());
+        try (VmResources res = VmResources.open(c, globalFirmware)) {
+            Map<String, Integer> fds = new LinkedHashMap<>(res.descriptors());
+            fds.put(VmParams.FD_CONSOLE, vm.console.masterFd()); // the parent keeps its own copy
+            VmProcess p = new VmProcess(params, events, this);
+            p.start(launcher, privileges, fds);
+            vm.process = p;
+            vm.state = VmState.STARTING;
+            vm.stopRequested = false;
+            log.info("{}: started vm {} (pid {}) console {}", c.name(), vm.id, p.pid(), vm.console.slavePath());
+        }
+    }
+
+    /** Graceful stop: ACPI power button, then forced after {@code timeoutMillis}. */
+    public void stop(Vm vm, boolean force, int timeoutMillis) {
+        if (vm.process == null) throw new IllegalStateException("vm is not running");
+        vm.stopRequested = true;
+        vm.state = VmState.STOPPING;
+        if (force) vm.process.kill();
+        else vm.process.shutdown(timeoutMillis);
+    }
+
+    public void pause(Vm vm) {
+        if (vm.state != VmState.RUNNING) throw new IllegalStateException("vm is not running");
+        vm.process.pause();
+        vm.state = VmState.PAUSED;
+    }
+
+    public void unpause(Vm vm) {
+        if (vm.state != VmState.PAUSED) throw new IllegalStateException("vm is not paused");
+        vm.process.unpause();
+        vm.state = VmState.RUNNING;
+    }
+
+    /** Completes when {@code vm} next stops (immediately if it is not running). */
+    public CompletableFuture<Vm> awaitStop(Vm vm) {
+        CompletableFuture<Vm> f = new CompletableFuture<>();
+        if (vm.process == null) f.complete(vm);
+        else waiters.computeIfAbsent(vm, k -> new ArrayList<>()).add(f);
+        return f;
+    }
+
+    private Vm byProcess(VmProcess p) {
+        for (Vm vm : vms.values()) if (vm.process == p) return vm;
+        return null;
+    }
+
+    @Override
+    public void started(VmProcess p, String summary) {
+        Vm vm = byProcess(p);
+        if (vm == null) return;
+        if (vm.state == VmState.STARTING) vm.state = VmState.RUNNING;
+        log.info("{}: {}", vm.name(), summary);
+    }
+
+    @Override
+    public void ended(VmProcess p, VmTerminated how) {
+        Vm vm = byProcess(p);
+        if (vm == null) return;
+        vm.process = null;
+        vm.lastReason = how.reason();
+        log.info("{}: {} ({})", vm.name(), how.kind().name().toLowerCase(), how.reason());
+        if (how.kind() == VmTerminated.ExitKind.REBOOT && !vm.stopRequested) {
+            try {
+                start(vm); // vmd restarts a rebooting guest on the same console
+                return;
+            } catch (RuntimeException e) {
+                log.error("{}: restart after reboot failed: {}", vm.name(), e.getMessage());
+            }
+        }
+        vm.state = VmState.STOPPED;
+        List<CompletableFuture<Vm>> w = waiters.remove(vm);
+        if (w != null) w.forEach(f -> f.complete(vm));
+    }
+}
