@@ -6,6 +6,7 @@ import jnr.ffi.Pointer;
 import vmd.memory.GuestMemory;
 import vmd.memory.MappedRegion;
 import vmd.sys.Fds;
+import vmd.sys.Mman;
 import vmd.sys.Native;
 
 /**
@@ -22,6 +23,7 @@ public final class KvmVm implements AutoCloseable {
     private static final int KVM_IOEVENTFD_FLAG_DATAMATCH = 1, KVM_IOEVENTFD_FLAG_PIO = 2, KVM_IOEVENTFD_FLAG_DEASSIGN = 4;
     private static final int KVM_IRQFD_FLAG_DEASSIGN = 1;
     private static final int KVM_PIT_SPEAKER_DUMMY = 1;
+    private static final int KVM_MEM_READONLY = 2;
 
     private final Kvm kvm;
     private final int fd;
@@ -48,13 +50,28 @@ public final class KvmVm implements AutoCloseable {
     }
 
     public void setMemoryRegion(int slot, long guestAddress, long size, long hostAddress) {
+        setMemoryRegion(slot, guestAddress, size, hostAddress, 0);
+    }
+
+    private void setMemoryRegion(int slot, long guestAddress, long size, long hostAddress, int flags) {
         Pointer p = Native.allocate(32);
         p.putInt(0, slot);
-        p.putInt(4, 0);
+        p.putInt(4, flags);
         p.putLong(8, guestAddress);
         p.putLong(16, size);
         p.putLong(24, hostAddress);
         Fds.ioctl(fd, "KVM_SET_USER_MEMORY_REGION", KVM_SET_USER_MEMORY_REGION, p);
+    }
+
+    /**
+     * Maps {@code image} read-only at {@code guestAddress} (firmware flash): reads come
+     * from memory, writes exit as MMIO and are dropped. The copy is private to this process.
+     */
+    public void mapRom(long guestAddress, byte[] image) {
+        long size = (image.length + 4095L) & ~4095L;
+        long host = Mman.mmapAnonymous(size);
+        Native.runtime().getMemoryManager().newPointer(host).put(0, image, 0, image.length);
+        setMemoryRegion(nextSlot++, guestAddress, size, host, KVM_MEM_READONLY);
     }
 
     /** The in-kernel PIC, IOAPIC and local APICs, the PIT, and the x86 bookkeeping pages. */

@@ -7,21 +7,6 @@ public record Segment(long base, int limit, int selector, int type, boolean pres
                       boolean db, boolean s, boolean l, boolean g, boolean unusable) {
     static final int SIZE = 24;
 
-    /** A flat 64-bit code segment (type execute/read, accessed). */
-    public static Segment code64(int selector) {
-        return new Segment(0, 0xFFFFFFFF, selector, 0xB, true, 0, false, true, true, true, false);
-    }
-
-    /** A flat data segment (type read/write, accessed). */
-    public static Segment data(int selector) {
-        return new Segment(0, 0xFFFFFFFF, selector, 0x3, true, 0, true, true, false, true, false);
-    }
-
-    /** A 64-bit busy TSS, which VMX insists on even if the guest never uses it. */
-    public static Segment tss(int selector, long base, int limit) {
-        return new Segment(base, limit, selector, 0xB, true, 0, false, false, false, false, false);
-    }
-
     static Segment read(Pointer p, long o) {
         return new Segment(p.getLong(o), p.getInt(o + 8), p.getShort(o + 12) & 0xffff, p.getByte(o + 14),
                 p.getByte(o + 15) != 0, p.getByte(o + 16), p.getByte(o + 17) != 0, p.getByte(o + 18) != 0,

@@ -1,0 +1,251 @@
+package vmd.vm;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmd.imsg.VmParams;
+import vmd.imsg.VmTerminated;
+import vmd.imsg.VmTerminated.ExitKind;
+import vmd.memory.GuestMemory;
+import vmd.sys.Fds;
+import vmd.vm.boot.BootImage;
+import vmd.vm.boot.CpuState;
+import vmd.vm.boot.LinuxBoot;
+import vmd.vm.boot.MemoryMap;
+import vmd.vm.devices.AcpiPm;
+import vmd.vm.devices.CmosRtc;
+import vmd.vm.devices.I8042;
+import vmd.vm.devices.InterruptLine;
+import vmd.vm.devices.MmioBus;
+import vmd.vm.devices.PortBus;
+import vmd.vm.devices.PowerControl;
+import vmd.vm.devices.PtyConsole;
+import vmd.vm.devices.Uart16550;
+import vmd.vm.kvm.CpuidTable;
+import vmd.vm.kvm.Kvm;
+import vmd.vm.kvm.KvmVm;
+import vmd.vm.kvm.Vcpu;
+import vmd.vm.kvm.VcpuThread;
+import vmd.vm.pci.PciBus;
+import vmd.vm.virtio.KvmInterruptRouting;
+import vmd.vm.virtio.VirtioPciTransport;
+import vmd.vm.virtio.VirtioRng;
+
+/**
+ * One virtual machine: guest RAM, the KVM VM with its in-kernel interrupt controllers,
+ * the platform devices, the boot image, and a thread per vCPU. It ends exactly once,
+ * with a {@link VmTerminated} saying how (power-off, reboot, killed, error).
+ */
+public final class Machine implements PowerControl {
+    private static final Logger log = LoggerFactory.getLogger(Machine.class);
+    /** SeaBIOS's debug console (QEMU's isa-debugcon), and the POST code port. */
+    private static final int DEBUG_PORT = 0x402, POST_PORT = 0x80;
+
+    private final VmParams params;
+    private final Kvm kvm;
+    private final MachineFds fds;
+    private final PortBus ports = new PortBus();
+    private final MmioBus mmio = new MmioBus();
+    private final List<VcpuThread> vcpus = new ArrayList<>();
+    private final CompletableFuture<VmTerminated> end = new CompletableFuture<>();
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "machine-timers");
+        t.setDaemon(true);
+        return t;
+    });
+    private KvmVm vm;
+    private GuestMemory memory;
+    private Uart16550 uart;
+    private PtyConsole console;
+    private AcpiPm acpi;
+    private VirtioPciTransport rng;
+    private BootImage.Plan plan;
+    private volatile boolean stopping;
+
+    private Machine(VmParams params, Kvm kvm, MachineFds fds) {
+        this.params = params;
+        this.kvm = kvm;
+        this.fds = fds;
+    }
+
+    static Machine create(VmParams params, MachineFds fds) {
+        if (fds.kvm() < 0) throw new IllegalStateException("no /dev/kvm descriptor from the parent");
+        if (fds.boot() < 0) throw new IllegalStateException("no boot image descriptor from the parent");
+        return new Machine(params, Kvm.adopt(fds.kvm()), fds);
+    }
+
+    /** Builds the machine and starts every vCPU; errors here come before any guest code runs. */
+    void start() {
+        long ram = params.memoryBytes();
+        memory = GuestMemory.create("vm-" + params.name(), MemoryMap.ramRegions(ram));
+        vm = kvm.createVm();
+        vm.createPlatform();
+        vm.setMemory(memory);
+        KvmInterruptRouting routing = new KvmInterruptRouting(vm); // owns the GSI routing table
+        platformDevices(ram);
+        PciBus pci = new PciBus(mmio, ports, this::gsiLine);
+        pci.setResetControl(this);
+        rng = new VirtioPciTransport(new VirtioRng(memory, new SecureRandom()), routing);
+        pci.add(rng);
+
+        byte[] image = readAll(fds.boot(), "boot image");
+        byte[] initrd = fds.initrd() >= 0 ? readAll(fds.initrd(), "initrd") : null;
+        String cmdline = params.cmdline().isEmpty() ? LinuxBoot.DEFAULT_CMDLINE : params.cmdline();
+        plan = BootImage.load(memory, image, ram, params.vcpus(), cmdline, initrd);
+        plan.flash().ifPresent(fw -> vm.mapRom(fw.flashAddress(), fw.image()));
+        if (plan.kind() != BootImage.Kind.FIRMWARE) {
+            // No firmware will assign BARs: do what it would.
+            pci.assignResources(MemoryMap.PCI_MMIO_START, MemoryMap.PCI_MMIO_END - MemoryMap.PCI_MMIO_START);
+        }
+        startVcpus();
+    }
+
+    private void platformDevices(long ram) {
+        console = new PtyConsole(fds.console() >= 0 ? fds.console() : Fds.open("/dev/null", Fds.O_RDWR));
+        uart = new Uart16550(Uart16550.COM1_BASE, gsiLine(Uart16550.COM1_IRQ), console);
+        ports.register(Uart16550.COM1_BASE, Uart16550.PORT_COUNT, uart);
+        console.startReader(uart);
+        List<CmosRtc.BootDevice> order = switch (params.bootDevice()) {
+            case "cdrom" -> List.of(CmosRtc.BootDevice.CDROM, CmosRtc.BootDevice.DISK);
+            case "net" -> List.of(CmosRtc.BootDevice.NET, CmosRtc.BootDevice.DISK);
+            default -> List.of(CmosRtc.BootDevice.DISK, CmosRtc.BootDevice.CDROM);
+        };
+        CmosRtc rtc = new CmosRtc(new CmosRtc.Config(MemoryMap.lowRamEnd(ram), MemoryMap.highRamSize(ram), params.vcpus(), order));
+        ports.register(CmosRtc.INDEX_PORT, CmosRtc.PORT_COUNT, rtc);
+        I8042 i8042 = new I8042(this);
+        ports.register(I8042.DATA_PORT, 1, i8042);
+        ports.register(I8042.COMMAND_PORT, 1, i8042);
+        acpi = new AcpiPm(gsiLine(AcpiPm.SCI_IRQ), this);
+        for (int[] r : AcpiPm.PORT_RANGES) ports.register(r[0], r[1], acpi);
+        ports.register(DEBUG_PORT, 1, new DebugPort(params.name()));
+        ports.register(POST_PORT, 1, new DebugPort(null));
+    }
+
+    private InterruptLine gsiLine(int gsi) {
+        return level -> vm.irqLine(gsi, level);
+    }
+
+    private void startVcpus() {
+        CpuidTable supported = kvm.supportedCpuid();
+        VcpuExits exits = new VcpuExits(this, ports, mmio);
+        for (int id = 0; id < params.vcpus(); id++) {
+            Vcpu vcpu = vm.createVcpu(id);
+            VcpuInit.configure(vcpu, supported, params.vcpus());
+            if (id == 0 && plan.bsp() instanceof CpuState state) VcpuInit.load(vcpu, state);
+            vcpus.add(new VcpuThread(vcpu, exits, t -> fail("vcpu " + vcpu.id() + ": " + t)));
+        }
+        for (VcpuThread t : vcpus) t.start();
+    }
+
+    private static byte[] readAll(int fd, String what) {
+        try (var in = new java.io.FileInputStream("/proc/self/fd/" + fd)) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the " + what + ": " + e.getMessage(), e);
+        } finally {
+            Fds.closeQuietly(fd);
+        }
+    }
+
+    String summary() {
+        return String.format("%s boot, %d vcpu%s, %d MB, console on COM1", plan.kind().name().toLowerCase(),
+                params.vcpus(), params.vcpus() == 1 ? "" : "s", params.memoryBytes() >> 20);
+    }
+
+    boolean stopping() {
+        return stopping;
+    }
+
+    /** Ends the VM with {@code how}; the first call wins. */
+    private void finish(ExitKind kind, String why) {
+        synchronized (this) {
+            if (stopping) return;
+            stopping = true;
+        }
+        for (VcpuThread t : vcpus) t.requestStop();
+        end.complete(new VmTerminated(kind, why));
+    }
+
+    @Override
+    public void powerOff(String why) {
+        finish(ExitKind.POWEROFF, why);
+    }
+
+    @Override
+    public void reset(String why) {
+        finish(ExitKind.REBOOT, why);
+    }
+
+    void fail(String why) {
+        finish(ExitKind.ERROR, why);
+    }
+
+    void kill(String why) {
+        finish(ExitKind.KILLED, why);
+    }
+
+    /** {@code vmctl stop}: press the ACPI power button; force the VM off after the timeout. */
+    void shutdown(long timeout, TimeUnit unit) {
+        log.info("vm {}: asking the guest to shut down (ACPI power button)", params.name());
+        acpi.pressPowerButton();
+        timers.schedule(() -> kill("did not shut down within " + unit.toSeconds(timeout) + " s; forced off"), timeout, unit);
+    }
+
+    void pause() {
+        for (VcpuThread t : vcpus) t.pause();
+    }
+
+    void unpause() {
+        for (VcpuThread t : vcpus) t.unpause();
+    }
+
+    /** Waits for the end, then for every vCPU to leave the guest. */
+    VmTerminated awaitEnd() throws InterruptedException {
+        VmTerminated how;
+        try {
+            how = end.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            how = new VmTerminated(ExitKind.ERROR, String.valueOf(e.getCause()));
+        }
+        for (VcpuThread t : vcpus) t.join();
+        if (rng != null) rng.close();
+        console.close();
+        return how;
+    }
+
+    /** Port 0x402: SeaBIOS's debug log, logged line by line; port 0x80 POST codes, ignored. */
+    private static final class DebugPort implements vmd.vm.devices.PortIoDevice {
+        private final String vmName;
+        private final StringBuilder line = new StringBuilder();
+
+        DebugPort(String vmName) {
+            this.vmName = vmName;
+        }
+
+        @Override
+        public int read(int port, int size) {
+            return vmName == null ? 0xff : 0xe9; // QEMU's debugcon answers its own port number
+        }
+
+        @Override
+        public synchronized void write(int port, int size, int value) {
+            if (vmName == null) return;
+            char c = (char) (value & 0xff);
+            if (c == '\n' || line.length() > 200) {
+                log.debug("vm {} firmware: {}", vmName, line);
+                line.setLength(0);
+            } else if (c != '\r') {
+                line.append(c);
+            }
+        }
+    }
+
+}
