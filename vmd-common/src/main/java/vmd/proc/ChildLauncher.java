@@ -34,7 +34,10 @@ public final class ChildLauncher {
         int childEnd = pair[1];
         try {
             List<String> argv = new ArrayList<>(spec.privileges().execPrefix());
-            argv.addAll(jvm.argv(List.of("-Dvmd.process=" + spec.name()), spec.mainClass(), spec.args()));
+            List<String> props = new ArrayList<>(List.of("-Dvmd.process=" + spec.name()));
+            String level = System.getProperty("vmd.log.level");
+            if (level != null) props.add("-Dvmd.log.level=" + level); // children log as verbosely as the parent
+            argv.addAll(jvm.argv(props, spec.mainClass(), spec.args()));
             List<String> env = List.of(
                     "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
                     "LANG=C.UTF-8",

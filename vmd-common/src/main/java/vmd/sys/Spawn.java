@@ -13,10 +13,11 @@ import jnr.ffi.byref.IntByReference;
  * <p>The JDK keeps jars and /dev/urandom open without close-on-exec, so the child closes
  * everything from fd 4 up ({@code posix_spawn_file_actions_addclosefrom_np}, glibc 2.34+).
  * The child starts with an empty signal mask and default dispositions, whatever the
- * spawning thread had.
+ * spawning thread had, in a session of its own: a Ctrl-C or a signal to the daemon's
+ * process group reaches only the parent, which then stops its VMs in order.
  */
 public final class Spawn {
-    private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
+    private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
     private static final int FILE_ACTIONS_SIZE = 256, ATTR_SIZE = 512;
 
     private Spawn() {}
@@ -42,7 +43,7 @@ public final class Spawn {
             checkReturned("posix_spawn_file_actions_addclosefrom_np",
                     libc().posix_spawn_file_actions_addclosefrom_np(actions, firstClosed));
             checkReturned("posix_spawnattr_setflags",
-                    libc().posix_spawnattr_setflags(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
+                    libc().posix_spawnattr_setflags(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID)));
             checkReturned("posix_spawnattr_setsigmask", libc().posix_spawnattr_setsigmask(attr, Signals.emptySet()));
             checkReturned("posix_spawnattr_setsigdefault", libc().posix_spawnattr_setsigdefault(attr, Signals.fullSet()));
             StringArray argvC = new StringArray(argv);

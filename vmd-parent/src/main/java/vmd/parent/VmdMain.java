@@ -17,6 +17,7 @@ import vmd.parent.vms.VmState;
 import vmd.proc.ChildLauncher;
 import vmd.proc.JvmCommand;
 import vmd.proc.Privileges;
+import vmd.proc.Logging;
 import vmd.proc.Reaper;
 
 /**
@@ -36,6 +37,7 @@ public final class VmdMain {
             System.exit(1);
             return;
         }
+        if (opts.verbose() > 0) Logging.setLevel(opts.verbose() > 1 ? "TRACE" : "DEBUG");
         ParseResult parsed = ConfigParser.parse(opts.configFile(), opts.defines());
         if (opts.checkOnly()) System.exit(check(parsed, opts));
         if (!parsed.ok()) {

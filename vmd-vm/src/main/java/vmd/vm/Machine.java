@@ -18,10 +18,12 @@ import vmd.memory.GuestMemory;
 import vmd.sys.Fds;
 import vmd.vm.boot.BootImage;
 import vmd.vm.boot.CpuState;
+import vmd.vm.boot.E820Entry;
 import vmd.vm.boot.LinuxBoot;
 import vmd.vm.boot.MemoryMap;
 import vmd.vm.devices.AcpiPm;
 import vmd.vm.devices.CmosRtc;
+import vmd.vm.devices.FwCfg;
 import vmd.vm.devices.I8042;
 import vmd.vm.devices.InterruptLine;
 import vmd.vm.devices.MmioBus;
@@ -101,7 +103,11 @@ public final class Machine implements PowerControl {
         String cmdline = params.cmdline().isEmpty() ? LinuxBoot.DEFAULT_CMDLINE : params.cmdline();
         plan = BootImage.load(memory, image, ram, params.vcpus(), cmdline, initrd);
         plan.flash().ifPresent(fw -> vm.mapRom(fw.flashAddress(), fw.image()));
-        if (plan.kind() != BootImage.Kind.FIRMWARE) {
+        if (plan.kind() == BootImage.Kind.FIRMWARE) {
+            FwCfg fw = firmwareConfig(ram);
+            ports.register(FwCfg.IO_BASE, FwCfg.IO_LENGTH, fw);
+            ports.register(FwCfg.DMA_PORT, FwCfg.DMA_LENGTH, fw);
+        } else {
             // No firmware will assign BARs: do what it would.
             pci.assignResources(MemoryMap.PCI_MMIO_START, MemoryMap.PCI_MMIO_END - MemoryMap.PCI_MMIO_START);
         }
@@ -127,6 +133,22 @@ public final class Machine implements PowerControl {
         for (int[] r : AcpiPm.PORT_RANGES) ports.register(r[0], r[1], acpi);
         ports.register(DEBUG_PORT, 1, new DebugPort(params.name()));
         ports.register(POST_PORT, 1, new DebugPort(null));
+    }
+
+    /**
+     * What SeaBIOS reads through fw_cfg: RAM as QEMU describes it (SeaBIOS reserves its
+     * own areas), its text output mirrored to COM1 (so the banner reaches the console),
+     * and a short wait before it retries a failed boot.
+     */
+    private FwCfg firmwareConfig(long ram) {
+        FwCfg fw = new FwCfg(memory, params.vcpus(), params.vcpus());
+        List<E820Entry> e820 = new ArrayList<>();
+        e820.add(new E820Entry(0, MemoryMap.lowRamEnd(ram), E820Entry.RAM));
+        if (MemoryMap.highRamSize(ram) > 0) e820.add(new E820Entry(MemoryMap.HIGH_RAM_START, MemoryMap.highRamSize(ram), E820Entry.RAM));
+        fw.addFile("etc/e820", FwCfg.e820(e820));
+        fw.addFile("etc/sercon-port", FwCfg.le16(Uart16550.COM1_BASE));
+        fw.addFile("etc/boot-fail-wait", FwCfg.le32(5000)); // milliseconds
+        return fw;
     }
 
     private InterruptLine gsiLine(int gsi) {

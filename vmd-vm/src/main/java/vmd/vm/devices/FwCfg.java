@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.memory.GuestMemory;
 import vmd.memory.GuestMemoryException;
+import vmd.vm.boot.E820Entry;
 
 /**
  * QEMU's firmware configuration device (docs/specs/fw_cfg.rst, hw/nvram/fw_cfg.c), the
@@ -65,12 +66,6 @@ public final class FwCfg implements PortIoDevice {
     static final int DMA_ERROR = 0x01, DMA_READ = 0x02, DMA_SKIP = 0x04, DMA_SELECT = 0x08, DMA_WRITE = 0x10;
     static final byte[] DMA_SIGNATURE = "QEMU CFG".getBytes(StandardCharsets.US_ASCII);
     static final int FILE_NAME_SIZE = 56;
-
-    /** e820 types. */
-    public static final int E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3, E820_NVS = 4;
-
-    /** One entry of the "etc/e820" file. */
-    public record E820Entry(long address, long length, int type) {}
 
     private final GuestMemory memory;
     private final Map<Integer, byte[]> items = new HashMap<>();
@@ -258,7 +253,7 @@ public final class FwCfg implements PortIoDevice {
     /** "etc/e820": {le64 address, le64 length, le32 type} per entry. */
     public static byte[] e820(List<E820Entry> entries) {
         ByteBuffer b = ByteBuffer.allocate(entries.size() * 20).order(ByteOrder.LITTLE_ENDIAN);
-        for (E820Entry e : entries) b.putLong(e.address()).putLong(e.length()).putInt(e.type());
+        for (E820Entry e : entries) b.putLong(e.address()).putLong(e.size()).putInt(e.type());
         return b.array();
     }
 

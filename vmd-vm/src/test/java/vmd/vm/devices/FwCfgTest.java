@@ -29,8 +29,8 @@ class FwCfgTest {
 
     private static FwCfg device() {
         FwCfg fw = new FwCfg(memory, 2, 4);
-        fw.addFile("etc/e820", FwCfg.e820(List.of(new FwCfg.E820Entry(0, 0x9fc00, FwCfg.E820_RAM),
-                new FwCfg.E820Entry(0x100000, 0x3f00000, FwCfg.E820_RAM))));
+        fw.addFile("etc/e820", FwCfg.e820(List.of(new vmd.vm.boot.E820Entry(0, 0x9fc00, vmd.vm.boot.E820Entry.RAM),
+                new vmd.vm.boot.E820Entry(0x100000, 0x3f00000, vmd.vm.boot.E820Entry.RAM))));
         fw.addFile("bootorder", FwCfg.bootOrder(List.of("/pci@i0cf8/*@4")));
         fw.addFile("etc/boot-fail-wait", FwCfg.le32(5000));
         return fw;
