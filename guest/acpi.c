@@ -103,6 +103,7 @@ static void parse_s5(const u8 *t)
 static void parse_fadt(const u8 *t)
 {
 	u32 len = ((const struct sdt *)t)->len;
+	acpi.pm1a_evt = *(const u32 *)(t + 56);
 	acpi.pm1a_cnt = *(const u32 *)(t + 64);
 	acpi.pm1b_cnt = *(const u32 *)(t + 68);
 	u64 dsdt = *(const u32 *)(t + 40);
@@ -163,6 +164,26 @@ void acpi_init(void)
 
 /* S5 via PM1a_CNT (and PM1b_CNT): SLP_TYP | SLP_EN. Returns only on
  * failure. */
+#define PWRBTN (1 << 8)	/* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN */
+
+/* The fixed-feature power button (vmctl stop): clear its status, enable its event. */
+void acpi_enable_power_button(void)
+{
+	if (!acpi.pm1a_evt)
+		return;
+	outw(acpi.pm1a_evt, PWRBTN);
+	outw(acpi.pm1a_evt + 2, inw(acpi.pm1a_evt + 2) | PWRBTN);
+}
+
+/* Polled from the idle loop: the guest has no SCI handler, the timer wakes it. */
+int acpi_power_button_pressed(void)
+{
+	if (!acpi.pm1a_evt || !(inw(acpi.pm1a_evt) & PWRBTN))
+		return 0;
+	outw(acpi.pm1a_evt, PWRBTN);	/* write 1 to clear */
+	return 1;
+}
+
 int acpi_poweroff(char *why, int n)
 {
 	if (!acpi.facp || !acpi.pm1a_cnt) {

@@ -107,6 +107,7 @@ struct acpi_info {
 	u8 apic_ids[MAX_CPUS];
 	u64 ioapic_base;
 	u32 uart_gsi;
+	u32 pm1a_evt;			/* PM1a_EVT_BLK: status, then enable */
 	u32 pm1a_cnt;
 	u32 pm1b_cnt;
 	int slp_typ_s5, slp_typb_s5;	/* -1: no _S5 found in DSDT */
@@ -114,6 +115,8 @@ struct acpi_info {
 extern struct acpi_info acpi;
 void acpi_init(void);
 int acpi_poweroff(char *why, int whylen);
+void acpi_enable_power_button(void);
+int acpi_power_button_pressed(void);
 
 /* ---- smp.c ---- */
 extern volatile int cpus_up;

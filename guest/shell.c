@@ -238,6 +238,7 @@ void bsp_main(void)
 	read_boot_params();
 	uart_init();
 	acpi_init();
+	acpi_enable_power_button();
 	u64 t_banner = rdtsc();
 	printf("\nvmd test guest %s: %lu MiB RAM, %d CPU%s\n", GUEST_VERSION,
 	       ram_bytes() >> 20, acpi.ncpus ? acpi.ncpus : 1,

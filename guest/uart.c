@@ -75,6 +75,11 @@ int getc_wait(void)
 		int c = getc_nowait();
 		if (c >= 0)
 			return c;
+		if (acpi_power_button_pressed()) {
+			char why[80];
+			puts("\nVMDTEST POWERBUTTON\n");
+			acpi_poweroff(why, sizeof(why));
+		}
 		gate(GATE_IDLE, 0, 0);
 	}
 }
