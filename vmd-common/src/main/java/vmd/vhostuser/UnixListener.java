@@ -1,0 +1,136 @@
+package vmd.vhostuser;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
+import vmd.sys.Fds;
+import vmd.sys.Native;
+import vmd.sys.NativeException;
+
+/**
+ * A listening AF_UNIX stream socket at a path, for back-ends started with
+ * {@code --socket-path} (vmd's own processes get a socketpair end instead). Raw
+ * socket/bind/listen/accept4 through a small jnr-ffi binding: jnr-unixsocket is not a
+ * dependency of vmd-common and has no SCM_RIGHTS API anyway.
+ */
+public final class UnixListener implements AutoCloseable {
+    /** The four calls vmd.sys.LibC does not bind. */
+    public interface SocketCalls {
+        int socket(int domain, int type, int protocol);
+
+        int bind(int fd, Pointer addr, int len);
+
+        int listen(int fd, int backlog);
+
+        int accept4(int fd, Pointer addr, Pointer len, int flags);
+
+        int connect(int fd, Pointer addr, int len);
+    }
+
+    private static final int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
+    private static final int SUN_PATH_MAX = 108, SOCKADDR_UN_SIZE = 110;
+    private static final int EINTR = 4;
+    private static final SocketCalls CALLS;
+
+    static {
+        Native.runtime(); // jnr-ffi settings are applied by Native before any library loads
+        CALLS = LibraryLoader.create(SocketCalls.class).load("c");
+    }
+
+    private final int fd;
+    private final Path path;
+
+    private UnixListener(int fd, Path path) {
+        this.fd = fd;
+        this.path = path;
+    }
+
+    /**
+     * Binds and listens at {@code path}. A stale socket file there is removed first;
+     * any other existing file is an error.
+     */
+    public static UnixListener listen(Path path) throws IOException {
+        byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
+        if (name.length >= SUN_PATH_MAX) throw new IOException("socket path too long (" + name.length + " bytes): " + path);
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)
+                    && !Files.isSymbolicLink(path)) {
+                Files.delete(path);
+            } else {
+                throw new IOException("exists and is not a socket: " + path);
+            }
+        }
+        int fd = CALLS.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) throw new IOException(new NativeException("socket", Native.errno()).getMessage());
+        try {
+            if (CALLS.bind(fd, sockaddr(name), SOCKADDR_UN_SIZE) < 0) {
+                throw new IOException(new NativeException("bind " + path, Native.errno()).getMessage());
+            }
+            if (CALLS.listen(fd, 1) < 0) throw new IOException(new NativeException("listen", Native.errno()).getMessage());
+        } catch (IOException | RuntimeException e) {
+            Fds.closeQuietly(fd);
+            throw e;
+        }
+        return new UnixListener(fd, path);
+    }
+
+    /**
+     * Connects to a listening socket at {@code path} (a front-end reaching a back-end
+     * started with --socket-path, e.g. qemu-storage-daemon); returns the connected,
+     * close-on-exec socket.
+     */
+    public static int connect(Path path) throws IOException {
+        byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
+        if (name.length >= SUN_PATH_MAX) throw new IOException("socket path too long (" + name.length + " bytes): " + path);
+        int fd = CALLS.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) throw new IOException(new NativeException("socket", Native.errno()).getMessage());
+        while (CALLS.connect(fd, sockaddr(name), SOCKADDR_UN_SIZE) < 0) {
+            int errno = Native.errno();
+            if (errno == EINTR) continue;
+            Fds.closeQuietly(fd);
+            throw new IOException(new NativeException("connect " + path, errno).getMessage());
+        }
+        return fd;
+    }
+
+    private static Pointer sockaddr(byte[] name) {
+        Pointer addr = Native.allocate(SOCKADDR_UN_SIZE);
+        addr.putShort(0, (short) AF_UNIX);
+        addr.put(2, name, 0, name.length);
+        return addr;
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** Waits for a front-end to connect; returns the connected (close-on-exec) socket. */
+    public int accept() throws IOException {
+        while (true) {
+            int c = CALLS.accept4(fd, null, null, SOCK_CLOEXEC);
+            if (c >= 0) return c;
+            int errno = Native.errno();
+            if (errno != EINTR) throw new IOException(new NativeException("accept4", errno).getMessage());
+        }
+    }
+
+    /** Closes the socket (waking a thread blocked in {@link #accept}) and removes its path. */
+    @Override
+    public void close() {
+        vmd.sys.UnixSockets.shutdownQuietly(fd); // close alone does not wake accept() on Linux
+        Fds.closeQuietly(fd);
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

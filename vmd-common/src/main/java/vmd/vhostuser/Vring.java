@@ -1,0 +1,100 @@
+package vmd.vhostuser;
+
+import vmd.memory.GuestMemory;
+import vmd.virtio.DescriptorChain;
+import vmd.virtio.VirtQueue;
+import vmd.virtio.VirtQueueException;
+
+/**
+ * A started, enabled ring as the back-end hands it to a {@link VhostUserDevice}: the
+ * checked {@link VirtQueue} over the mapped guest memory (ring addresses already
+ * translated from front-end user addresses to guest-physical), the kick descriptor to
+ * wait on, and the call and error notifiers to signal.
+ *
+ * <p>The descriptors belong to the back-end: the device must not close them, and must not
+ * touch the queue or the kick descriptor after {@link VhostUserDevice#stopQueue} returns.
+ * The VirtQueue is not thread-safe: one device thread serves it.
+ */
+public final class Vring {
+    private final int index;
+    private final VirtQueue queue;
+    private final int kickFd;
+    private final GuestMemory memory;
+    private final long features;
+    private final EventNotifier call;
+    private final EventNotifier err;
+
+    public Vring(int index, VirtQueue queue, int kickFd, GuestMemory memory, long features, EventNotifier call,
+                 EventNotifier err) {
+        this.index = index;
+        this.queue = queue;
+        this.kickFd = kickFd;
+        this.memory = memory;
+        this.features = features;
+        this.call = call;
+        this.err = err;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public VirtQueue queue() {
+        return queue;
+    }
+
+    /** Readable when the driver kicked; drain it (it is usually non-blocking) after poll. */
+    public int kickFd() {
+        return kickFd;
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    /** The features the front-end acked (SET_FEATURES), including VHOST_USER_F_PROTOCOL_FEATURES. */
+    public long features() {
+        return features;
+    }
+
+    /** Interrupts the driver (writes the call eventfd, if the front-end gave one). */
+    public void signalUsed() {
+        call.signal();
+    }
+
+    /** Reports a broken ring to the front-end (writes the error eventfd, if any). */
+    public void signalError() {
+        err.signal();
+    }
+
+    /** Computes a used length for one chain. */
+    @FunctionalInterface
+    public interface ChainProcessor {
+        int process(DescriptorChain chain) throws VirtQueueException;
+    }
+
+    /**
+     * Serves every available chain synchronously: pops, processes, pushes used, re-enables
+     * notifications and re-checks (no lost kick), and interrupts the driver if it wants
+     * one. Returns the number of chains served.
+     */
+    public int processAvailable(ChainProcessor processor) throws VirtQueueException {
+        int served = 0;
+        while (true) {
+            queue.disableNotification();
+            DescriptorChain chain;
+            while ((chain = queue.pop()) != null) {
+                queue.pushUsed(chain, processor.process(chain));
+                served++;
+            }
+            if (!queue.enableNotification()) break;
+        }
+        if (served > 0 && queue.needsNotification()) signalUsed();
+        return served;
+    }
+
+    @Override
+    public String toString() {
+        return "Vring[" + index + ", " + queue + "]";
+    }
+}

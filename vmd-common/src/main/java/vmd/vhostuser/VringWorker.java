@@ -1,0 +1,101 @@
+package vmd.vhostuser;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmd.sys.Fds;
+import vmd.sys.PollSet;
+import vmd.virtio.VirtQueueException;
+
+/**
+ * A thread serving one {@link Vring}: serves once at start (buffers published before the
+ * ring started, or while a back-end was down), then on every kick. A hostile ring
+ * ({@link VirtQueueException}) or a failing handler is logged and reported through the
+ * ring's error eventfd; the worker then idles until stopped. Devices that process
+ * requests synchronously can use it as is.
+ */
+public final class VringWorker {
+    private static final Logger log = LoggerFactory.getLogger(VringWorker.class);
+    private static final int POLLNVAL = 0x20;
+
+    /** Serves what is available on the ring; called on the worker thread. */
+    @FunctionalInterface
+    public interface Handler {
+        void serve(Vring vring) throws VirtQueueException;
+    }
+
+    private final Vring vring;
+    private final Handler handler;
+    private final Thread thread;
+    private final int stopFd = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
+    private volatile boolean stopping;
+
+    public VringWorker(String name, Vring vring, Handler handler) {
+        this.vring = vring;
+        this.handler = handler;
+        this.thread = new Thread(this::run, name + "-q" + vring.index());
+        thread.setDaemon(true);
+    }
+
+    public VringWorker start() {
+        thread.start();
+        return this;
+    }
+
+    /** Stops the thread and waits for it: afterwards the ring is not touched. */
+    public void stop() {
+        stopping = true;
+        Fds.eventfdSignal(stopFd);
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        Fds.closeQuietly(stopFd);
+    }
+
+    public Vring vring() {
+        return vring;
+    }
+
+    private void run() {
+        PollSet set = new PollSet();
+        set.set(stopFd, vring.kickFd());
+        boolean broken = false;
+        boolean first = true;
+        while (!stopping) {
+            if (!first) {
+                try {
+                    set.poll(-1);
+                } catch (RuntimeException e) {
+                    log.warn("{}: poll failed: {}", thread.getName(), e.getMessage());
+                    vring.signalError();
+                    return;
+                }
+                if (stopping) break;
+                if ((set.revents(1) & (POLLNVAL | Fds.POLLERR)) != 0) {
+                    log.warn("{}: kick descriptor unusable (revents 0x{})", thread.getName(), Integer.toHexString(set.revents(1)));
+                    vring.signalError();
+                    return;
+                }
+                if (set.ready(1)) Fds.eventfdDrain(vring.kickFd());
+            }
+            first = false;
+            if (broken) continue;
+            try {
+                handler.serve(vring);
+            } catch (VirtQueueException e) {
+                log.warn("{}: broken ring: {}", thread.getName(), e.getMessage());
+                vring.signalError();
+                broken = true;
+            } catch (RuntimeException e) {
+                log.error("{}: device failure", thread.getName(), e);
+                vring.signalError();
+                broken = true;
+            }
+        }
+    }
+}

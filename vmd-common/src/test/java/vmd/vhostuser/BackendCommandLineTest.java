@@ -1,0 +1,50 @@
+package vmd.vhostuser;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BackendCommandLineTest {
+    @Test
+    void socketPath() {
+        BackendCommandLine c = BackendCommandLine.parse("--socket-path=/tmp/x.sock", "--blk-file", "disk.img", "--read-only");
+        assertEquals("/tmp/x.sock", c.socketPath());
+        assertFalse(c.hasFd());
+        assertEquals(List.of("--blk-file", "disk.img", "--read-only"), c.rest());
+        assertEquals("/tmp/y", BackendCommandLine.parse("--socket-path", "/tmp/y").socketPath());
+    }
+
+    @Test
+    void fd() {
+        BackendCommandLine c = BackendCommandLine.parse("--fd=3");
+        assertEquals(3, c.fd());
+        assertTrue(c.hasFd());
+        assertEquals(7, BackendCommandLine.parse("--fd", "7").fd());
+    }
+
+    @Test
+    void printCapabilitiesIgnoresTheRest() {
+        BackendCommandLine c = BackendCommandLine.parse("--print-capabilities", "--whatever");
+        assertTrue(c.printCapabilities());
+        assertEquals("{\n  \"type\": \"block\"\n}\n", BackendCommandLine.capabilities("block", List.of()));
+        assertEquals("{\n  \"type\": \"net\",\n  \"features\": [\n    \"a\",\n    \"b\"\n  ]\n}\n",
+                BackendCommandLine.capabilities("net", List.of("a", "b")));
+    }
+
+    @Test
+    void errors() {
+        assertEquals("one of --socket-path=PATH or --fd=FDNUM is required",
+                assertThrows(IllegalArgumentException.class, () -> BackendCommandLine.parse()).getMessage());
+        assertEquals("--socket-path and --fd are incompatible",
+                assertThrows(IllegalArgumentException.class, () -> BackendCommandLine.parse("--fd=3", "--socket-path=/x")).getMessage());
+        assertEquals("--fd: not a descriptor number: x",
+                assertThrows(IllegalArgumentException.class, () -> BackendCommandLine.parse("--fd=x")).getMessage());
+        assertEquals("--fd: not a descriptor number: -1",
+                assertThrows(IllegalArgumentException.class, () -> BackendCommandLine.parse("--fd", "-1")).getMessage());
+        assertEquals("--socket-path needs a PATH",
+                assertThrows(IllegalArgumentException.class, () -> BackendCommandLine.parse("--socket-path")).getMessage());
+        assertEquals("--fd given twice",
+                assertThrows(IllegalArgumentException.class, () -> BackendCommandLine.parse("--fd=3", "--fd=4")).getMessage());
+    }
+}
