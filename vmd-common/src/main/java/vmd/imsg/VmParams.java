@@ -5,12 +5,20 @@ import java.util.Objects;
 /**
  * CHILD_CONFIG for a vm process: everything it needs besides descriptors. Images,
  * /dev/kvm and the console arrive as CHILD_FD messages before it, labelled
- * {@link #FD_KVM}, {@link #FD_CONSOLE}, {@link #FD_BOOT}, {@link #FD_INITRD}.
+ * {@link #FD_KVM}, {@link #FD_CONSOLE}, {@link #FD_BOOT}, {@link #FD_INITRD}, and one
+ * vhost-user socket per disk ({@link #diskLabel}).
  */
 public record VmParams(String name, int vmId, long memoryBytes, int vcpus, String cmdline, String bootDevice)
         implements ImsgPayload {
     public static final String FD_KVM = "kvm", FD_CONSOLE = "console", FD_BOOT = "boot", FD_INITRD = "initrd";
     public static final int MAX_VCPUS = 64;
+    /** Disks and cdroms together (OpenBSD's VM_MAX_DISKS_PER_VM is 4, plus the cdrom). */
+    public static final int MAX_DISKS = 5;
+
+    /** The label of the vhost-user socket to disk {@code i}'s vioblk process. */
+    public static String diskLabel(int i) {
+        return "vioblk" + i;
+    }
 
     public VmParams {
         Objects.requireNonNull(name, "name");

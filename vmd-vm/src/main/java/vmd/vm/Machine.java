@@ -40,6 +40,8 @@ import vmd.vm.pci.PciBus;
 import vmd.vm.virtio.KvmInterruptRouting;
 import vmd.vm.virtio.VirtioPciTransport;
 import vmd.vm.virtio.VirtioRng;
+import vmd.vm.vhostuser.VhostUserFrontendDevice;
+import vmd.virtio.VirtioIds;
 
 /**
  * One virtual machine: guest RAM, the KVM VM with its in-kernel interrupt controllers,
@@ -69,6 +71,7 @@ public final class Machine implements PowerControl {
     private PtyConsole console;
     private AcpiPm acpi;
     private VirtioPciTransport rng;
+    private final List<VirtioPciTransport> transports = new ArrayList<>();
     private BootImage.Plan plan;
     private volatile boolean stopping;
 
@@ -97,6 +100,13 @@ public final class Machine implements PowerControl {
         pci.setResetControl(this);
         rng = new VirtioPciTransport(new VirtioRng(memory, new SecureRandom()), routing);
         pci.add(rng);
+        for (int i = 0; i < fds.disks().size(); i++) {
+            // The disk's vioblk process serves the rings; this process only owns the transport.
+            VhostUserFrontendDevice disk = new VhostUserFrontendDevice(memory, fds.disks().get(i),
+                    new VhostUserFrontendDevice.Options("vioblk" + i, VirtioIds.BLOCK, 0, 256, 60, 10_000));
+            transports.add(new VirtioPciTransport(disk, routing));
+            pci.add(transports.get(transports.size() - 1));
+        }
 
         byte[] image = readAll(fds.boot(), "boot image");
         byte[] initrd = fds.initrd() >= 0 ? readAll(fds.initrd(), "initrd") : null;
@@ -239,6 +249,7 @@ public final class Machine implements PowerControl {
         }
         for (VcpuThread t : vcpus) t.join();
         if (rng != null) rng.close();
+        for (VirtioPciTransport t : transports) t.close();
         console.close();
         return how;
     }

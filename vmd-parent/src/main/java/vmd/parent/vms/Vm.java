@@ -14,6 +14,8 @@ public final class Vm {
     VmState state;
     Pty console;
     VmProcess process;
+    /** The device processes of the current generation (vioblk, vionet). */
+    final java.util.List<DeviceProcess> devices = new java.util.ArrayList<>();
     String lastReason = "";
     boolean stopRequested;
     /** User who started it with vmctl (for instances); null when started from vm.conf. */

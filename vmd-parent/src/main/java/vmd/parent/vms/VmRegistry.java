@@ -12,7 +12,13 @@ import org.slf4j.LoggerFactory;
 import vmd.imsg.VmParams;
 import vmd.imsg.VmTerminated;
 import vmd.parent.config.VmConfig;
+import vmd.parent.priv.DiskImage;
 import vmd.parent.priv.VmResources;
+import vmd.parent.config.DiskConfig;
+import vmd.parent.config.DiskFormat;
+import vmd.imsg.VioblkParams;
+import vmd.sys.Fds;
+import vmd.sys.UnixSockets;
 import vmd.proc.ChildLauncher;
 import vmd.proc.Privileges;
 import vmd.sys.Pty;
@@ -88,15 +94,63 @@ public final class VmRegistry implements VmProcess.Listener {
         if (vm.console == null) vm.console = Pty.open();
         VmParams params = new VmParams(c.name(), vm.id, c.effectiveMemory(), c.effectiveCpus(),
                 c.cmdline() == null ? "" : c.cmdline(), c.bootDevice() == null ? "" : c.bootDevice().keyword());
+        List<Integer> vmEnds = new ArrayList<>();
         try (VmResources res = VmResources.open(c, globalFirmware)) {
             Map<String, Integer> fds = new LinkedHashMap<>(res.descriptors());
             fds.put(VmParams.FD_CONSOLE, vm.console.masterFd()); // the parent keeps its own copy
+            startDisks(vm, vmEnds);
+            for (int i = 0; i < vmEnds.size(); i++) fds.put(VmParams.diskLabel(i), vmEnds.get(i));
             VmProcess p = new VmProcess(params, events, this);
             p.start(launcher, privileges, fds);
             vm.process = p;
             vm.state = VmState.STARTING;
             vm.stopRequested = false;
             log.info("{}: started vm {} (pid {}) console {}", c.name(), vm.id, p.pid(), vm.console.slavePath());
+        } catch (RuntimeException e) {
+            for (DeviceProcess d : vm.devices) d.kill();
+            throw e;
+        } finally {
+            for (int fd : vmEnds) Fds.closeQuietly(fd);
+        }
+    }
+
+    /**
+     * One vioblk process per disk (and the cdrom, read-only): the parent opens the image
+     * chain and a socketpair; the device gets the images and one end, the vm process the
+     * other end ({@code vmEnds}) and never an image.
+     */
+    private void startDisks(Vm vm, List<Integer> vmEnds) {
+        VmConfig c = vm.config;
+        List<DiskConfig> disks = new ArrayList<>(c.disks());
+        if (c.cdrom() != null) disks.add(new DiskConfig(c.cdrom(), DiskFormat.RAW));
+        for (int i = 0; i < disks.size(); i++) {
+            boolean cdrom = c.cdrom() != null && i == disks.size() - 1;
+            DiskConfig disk = disks.get(i);
+            String devName = (cdrom ? "cdrom" : "disk" + i);
+            try (DiskImage image = DiskImage.open(disk.path(), disk.format(), cdrom)) {
+                int[] pair = UnixSockets.streamPair();
+                vmEnds.add(pair[1]);
+                Map<String, Integer> fds = new LinkedHashMap<>();
+                for (int l = 0; l < image.fds().size(); l++) fds.put(VioblkParams.layerLabel(l), image.fds().get(l));
+                fds.put(VioblkParams.FD_VHOST_USER, pair[0]);
+                DeviceProcess d = new DeviceProcess("vioblk", "vioblk " + c.name() + "/" + devName);
+                try {
+                    d.start(launcher, privileges, "vmd.vioblk.VioblkMain", fds,
+                            new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName, 1),
+                            events, status -> deviceExited(vm, d, status));
+                } finally {
+                    Fds.closeQuietly(pair[0]);
+                }
+                vm.devices.add(d);
+            }
+        }
+    }
+
+    private void deviceExited(Vm vm, DeviceProcess d, vmd.sys.WaitStatus status) {
+        if (!vm.devices.remove(d)) return; // a previous generation's device, already let go
+        if (vm.process != null && !vm.stopRequested) {
+            vm.lastReason = d.name() + " " + status;
+            log.warn("{}: device process {} {}; the VM keeps running without it", vm.name(), d.name(), status);
         }
     }
 
@@ -148,6 +202,8 @@ public final class VmRegistry implements VmProcess.Listener {
         if (vm == null) return;
         vm.process = null;
         vm.lastReason = how.reason();
+        for (DeviceProcess d : vm.devices) d.kill(); // they would exit on their own at EOF
+        vm.devices.clear();
         log.info("{}: {} ({})", vm.name(), how.kind().name().toLowerCase(), how.reason());
         if (how.kind() == VmTerminated.ExitKind.REBOOT && !vm.stopRequested) {
             try {

@@ -1,0 +1,201 @@
+package vmd.vioblk;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmd.vhostuser.Vring;
+import vmd.vhostuser.VringWorker;
+import vmd.vhostuser.VhostUserDevice;
+import vmd.vioblk.disk.Disk;
+import vmd.virtio.DescriptorChain;
+import vmd.virtio.VirtQueueException;
+import vmd.virtio.VirtioFeatures;
+
+/**
+ * The virtio-blk device: serves each queue on its own thread, turning requests into
+ * {@link Disk} calls straight on guest memory. A request the disk refuses gets an error
+ * status; a malformed ring is the transport's business (it marks the device as needing
+ * reset); nothing a guest sends can crash the process or reach outside guest RAM.
+ */
+public final class BlockDevice implements VhostUserDevice {
+    private static final Logger log = LoggerFactory.getLogger(BlockDevice.class);
+
+    static final int F_SEG_MAX = 2, F_RO = 5, F_BLK_SIZE = 6, F_FLUSH = 9, F_MQ = 12, F_DISCARD = 13, F_WRITE_ZEROES = 14;
+    static final int QUEUE_SIZE = 256;
+    /** Serial numbers are at most 20 bytes (VIRTIO_BLK_ID_BYTES). */
+    static final int ID_BYTES = 20;
+
+    private final String name;
+    private final Disk disk;
+    private final int queues;
+    private final byte[] serial;
+    private final VringWorker[] workers;
+    private final AtomicLong errors = new AtomicLong();
+
+    public BlockDevice(String name, Disk disk, int queues, String serial) {
+        this.name = name;
+        this.disk = disk;
+        this.queues = queues;
+        this.serial = serial.getBytes(StandardCharsets.US_ASCII);
+        this.workers = new VringWorker[queues];
+    }
+
+    @Override
+    public long features() {
+        long f = bit(VirtioFeatures.VERSION_1) | bit(VirtioFeatures.RING_INDIRECT_DESC) | bit(VirtioFeatures.RING_EVENT_IDX)
+                | bit(F_SEG_MAX) | bit(F_BLK_SIZE) | bit(F_FLUSH) | bit(F_MQ);
+        if (disk.readOnly()) f |= bit(F_RO);
+        else if (disk.supportsDiscard()) f |= bit(F_DISCARD) | bit(F_WRITE_ZEROES);
+        else f |= bit(F_WRITE_ZEROES);
+        return f;
+    }
+
+    private static long bit(int n) {
+        return 1L << n;
+    }
+
+    @Override
+    public int queueCount() {
+        return queues;
+    }
+
+    @Override
+    public int maxQueueSize() {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public byte[] config() {
+        return BlkConfig.encode(disk.size(), QUEUE_SIZE - 2, queues);
+    }
+
+    @Override
+    public synchronized void startQueue(Vring vring) {
+        stopQueue(vring.index());
+        workers[vring.index()] = new VringWorker(name, vring, v -> v.processAvailable(this::handle)).start();
+    }
+
+    @Override
+    public synchronized void stopQueue(int index) {
+        if (index < 0 || index >= workers.length || workers[index] == null) return;
+        workers[index].stop();
+        workers[index] = null;
+    }
+
+    @Override
+    public synchronized void reset() {
+        for (int i = 0; i < workers.length; i++) stopQueue(i);
+    }
+
+    /** Serves one chain; returns how many bytes it wrote into the guest's buffers. */
+    int handle(DescriptorChain chain) throws VirtQueueException {
+        BlkRequest req = BlkRequest.parse(chain);
+        if (req == null) {
+            throw new VirtQueueException("virtio-blk request without a header or a status byte");
+        }
+        long written = 0;
+        byte status;
+        try {
+            switch (req.type) {
+                case BlkRequest.T_IN -> {
+                    long offset = offset(req, req.writableDataLength);
+                    for (ByteBuffer b : req.writableData) {
+                        int n = b.remaining();
+                        disk.read(offset, b);
+                        offset += n;
+                        written += n;
+                    }
+                    status = BlkRequest.S_OK;
+                }
+                case BlkRequest.T_OUT -> {
+                    if (disk.readOnly()) {
+                        status = BlkRequest.S_IOERR;
+                        break;
+                    }
+                    long offset = offset(req, req.readableDataLength());
+                    for (ByteBuffer b : req.readableData) {
+                        int n = b.remaining();
+                        disk.write(offset, b);
+                        offset += n;
+                    }
+                    status = BlkRequest.S_OK;
+                }
+                case BlkRequest.T_FLUSH -> {
+                    if (!disk.readOnly()) disk.flush();
+                    status = BlkRequest.S_OK;
+                }
+                case BlkRequest.T_GET_ID -> {
+                    written = getId(req);
+                    status = BlkRequest.S_OK;
+                }
+                case BlkRequest.T_DISCARD, BlkRequest.T_WRITE_ZEROES -> status = ranges(req);
+                default -> status = BlkRequest.S_UNSUPP;
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            if (errors.incrementAndGet() <= 10) log.warn("{}: request type {} sector {} failed: {}", name, req.type, req.sector, e.getMessage());
+            status = BlkRequest.S_IOERR;
+            written = 0;
+        }
+        req.setStatus(status);
+        return (int) Math.min(Integer.MAX_VALUE, written + 1);
+    }
+
+    /** Byte offset of a request of {@code length} bytes, checked against the disk. */
+    private long offset(BlkRequest req, long length) throws IOException {
+        if (length % BlkRequest.SECTOR_SIZE != 0) throw new IOException("length " + length + " is not whole sectors");
+        if (req.sector < 0 || req.sector > (disk.size() >>> 9)) throw new IOException("sector " + req.sector + " beyond the disk");
+        long offset = req.sector * BlkRequest.SECTOR_SIZE;
+        Disk.checkRange(name, disk.size(), offset, length);
+        return offset;
+    }
+
+    private long getId(BlkRequest req) {
+        long written = 0;
+        int from = 0;
+        for (ByteBuffer b : req.writableData) {
+            int n = Math.min(b.remaining(), ID_BYTES - from);
+            for (int i = 0; i < n; i++) b.put(i, from + i < serial.length ? serial[from + i] : 0);
+            from += n;
+            written += n;
+            if (from >= ID_BYTES) break;
+        }
+        return written;
+    }
+
+    /** DISCARD and WRITE_ZEROES: a list of {u64 sector, u32 sectors, u32 flags} segments. */
+    private byte ranges(BlkRequest req) throws IOException {
+        if (disk.readOnly()) return BlkRequest.S_IOERR;
+        boolean discard = req.type == BlkRequest.T_DISCARD;
+        if (discard && !disk.supportsDiscard()) return BlkRequest.S_UNSUPP;
+        byte[] payload = new byte[(int) Math.min(req.readableDataLength(), 16 * 256)];
+        int at = 0;
+        for (ByteBuffer b : req.readableData) {
+            int n = Math.min(b.remaining(), payload.length - at);
+            b.duplicate().get(payload, at, n);
+            at += n;
+        }
+        if (at == 0 || at % 16 != 0) return BlkRequest.S_UNSUPP;
+        ByteBuffer p = ByteBuffer.wrap(payload, 0, at).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        while (p.remaining() >= 16) {
+            long sector = p.getLong();
+            long sectors = p.getInt() & 0xffffffffL;
+            int flags = p.getInt();
+            long max = discard ? BlkConfig.MAX_DISCARD_SECTORS : BlkConfig.MAX_WRITE_ZEROES_SECTORS;
+            if (sectors > max || (flags & ~1) != 0) return BlkRequest.S_UNSUPP;
+            long offset = sector * BlkRequest.SECTOR_SIZE;
+            long length = sectors * BlkRequest.SECTOR_SIZE;
+            Disk.checkRange(name, disk.size(), offset, length);
+            if (discard) disk.discard(offset, length);
+            else disk.writeZeroes(offset, length, (flags & 1) != 0);
+        }
+        return BlkRequest.S_OK;
+    }
+
+    public void close() throws IOException {
+        reset();
+        disk.close();
+    }
+}

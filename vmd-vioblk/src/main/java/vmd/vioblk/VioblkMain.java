@@ -1,0 +1,94 @@
+package vmd.vioblk;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmd.imsg.VioblkParams;
+import vmd.proc.ChildSession;
+import vmd.vhostuser.BackendCommandLine;
+import vmd.vhostuser.BackendServer;
+import vmd.vhostuser.VhostUserBackend;
+import vmd.vioblk.disk.Disk;
+import vmd.vioblk.disk.ImageFile;
+import vmd.vioblk.disk.ImageFormat;
+import vmd.vioblk.disk.Qcow2Chain;
+
+/**
+ * The vioblk process: a virtio-blk vhost-user back-end for one disk.
+ *
+ * <p>Under vmd it is a child: the image layers and the vhost-user socket arrive as
+ * descriptors on fd 3 and it opens no paths. On its own it follows the vhost-user
+ * back-end program conventions, for any front-end (QEMU, qemu-storage-daemon's peers):
+ * {@code vioblk [--socket-path PATH | --fd N] [--print-capabilities] [--read-only]
+ * [--serial S] [--queues N] IMAGE}.
+ */
+public final class VioblkMain {
+    private static final Logger log = LoggerFactory.getLogger(VioblkMain.class);
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 && System.getenv(vmd.proc.ChildLauncher.ENV_PARENT_PID) != null) {
+            System.exit(runChild());
+        }
+        System.exit(runStandalone(args));
+    }
+
+    private static int runChild() throws InterruptedException, IOException {
+        ChildSession session = ChildSession.begin("vioblk");
+        VioblkParams p = session.config().decode(VioblkParams::decode);
+        List<ImageFile> files = new ArrayList<>();
+        List<ImageFormat> formats = new ArrayList<>();
+        for (int i = 0; i < p.formats().size(); i++) {
+            int fd = session.takeFd(VioblkParams.layerLabel(i));
+            if (fd < 0) throw new IllegalStateException("no descriptor for image layer " + i);
+            files.add(ImageFile.ofFd(fd, p.name() + (i == 0 ? "" : " (backing " + i + ")"), i == 0 && !p.readOnly()));
+            formats.add(ImageFormat.parse(p.formats().get(i)));
+        }
+        int vhost = session.takeFd(VioblkParams.FD_VHOST_USER);
+        if (vhost < 0) throw new IllegalStateException("no vhost-user socket from the parent");
+        Disk disk = Qcow2Chain.open(files, formats, p.readOnly());
+        BlockDevice device = new BlockDevice(p.name(), disk, p.queues(), p.serial());
+        log.info("{}: {} bytes{}, {} queue(s)", p.name(), disk.size(), p.readOnly() ? ", read-only" : "", p.queues());
+        new VhostUserBackend(device, p.name()).serve(vhost);
+        device.close(); // the vm process went away: flush and exit
+        return 0;
+    }
+
+    private static int runStandalone(String[] args) throws IOException {
+        BackendCommandLine cmd;
+        try {
+            cmd = BackendCommandLine.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("vioblk: " + e.getMessage());
+            System.err.println("usage: vioblk [--socket-path PATH | --fd N] [--print-capabilities] [--read-only] [--serial S] [--queues N] IMAGE");
+            return 1;
+        }
+        boolean readOnly = false;
+        String serial = "vmd";
+        int queues = 1;
+        String image = null;
+        List<String> rest = cmd.rest();
+        for (int i = 0; i < rest.size(); i++) {
+            switch (rest.get(i)) {
+                case "--read-only" -> readOnly = true;
+                case "--serial" -> serial = rest.get(++i);
+                case "--queues" -> queues = Integer.parseInt(rest.get(++i));
+                default -> image = rest.get(i);
+            }
+        }
+        if (cmd.printCapabilities()) return BackendServer.run(cmd, "block", List.of(), null, System.out);
+        if (image == null) {
+            System.err.println("vioblk: no image given");
+            return 1;
+        }
+        Disk disk = Qcow2Chain.open(Path.of(image), readOnly);
+        BlockDevice device = new BlockDevice(Path.of(image).getFileName().toString(), disk, queues, serial);
+        int rc = BackendServer.run(cmd, "block", List.of(), new VhostUserBackend(device, "vioblk " + image), System.out);
+        device.close();
+        return rc;
+    }
+
+    private VioblkMain() {}
+}
