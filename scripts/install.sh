@@ -17,6 +17,15 @@ rm -rf "$dest" && mv "$dest.new" "$dest"
 chmod -R a+rX "$dest"
 cp build/vmd/share/vmd-testguest "$PREFIX/share/vmd/"
 chmod 644 "$PREFIX/share/vmd/vmd-testguest"
+# Manual pages, the example configuration, the rc.d script and the systemd unit.
+mkdir -p "$PREFIX/share/man/man5" "$PREFIX/share/man/man8" "$PREFIX/share/examples/vmd" "$dest/rc.d"
+cp man/vm.conf.5 "$PREFIX/share/man/man5/"
+cp man/vmd.8 man/vmctl.8 "$PREFIX/share/man/man8/"
+cp etc/vm.conf "$PREFIX/share/examples/vmd/vm.conf"
+cp etc/rc.d/vmd "$dest/rc.d/vmd" && chmod 755 "$dest/rc.d/vmd"
+if [ -d /etc/systemd/system ]; then
+	sed "s|/usr/local/sbin/vmd|$PREFIX/sbin/vmd|g" etc/systemd/vmd.service > /etc/systemd/system/vmd.service
+fi
 ln -sf "$dest/bin/vmd" "$PREFIX/sbin/vmd"
 ln -sf "$dest/bin/vmctl" "$PREFIX/bin/vmctl"
 # The class-data archive records jar paths: make it where the jars now are.
