@@ -145,6 +145,7 @@ static const struct command commands[] = {
 	{ "cpus", cmd_cpus, "start every AP in the MADT (INIT-SIPI-SIPI), report the count" },
 	{ "pci", cmd_pci, "list PCI bus 0" },
 	{ "rng", cmd_rng, "read 16 bytes from virtio-rng" },
+	{ "blk", cmd_blk, "virtio-blk: read+checksum, write+flush+verify, serial" },
 	{ "bench", cmd_bench, "time VMM exits and CPL 0 / CPL 3 execution" },
 	{ "poweroff", cmd_poweroff, "ACPI S5 through the FADT's PM1a_CNT" },
 	{ "reboot", cmd_reboot, "i8042 reset" },
