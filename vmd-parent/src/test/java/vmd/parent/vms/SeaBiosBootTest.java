@@ -20,7 +20,7 @@ class SeaBiosBootTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        Prerequisites.requireTool("/usr/share/seabios/bios-256k.bin");
+        Prerequisites.require(Files.isReadable(Path.of("/usr/share/seabios/bios-256k.bin")), "SeaBIOS (Debian package seabios)");
         dir = Files.createTempDirectory(Path.of("/tmp"), "seabios-test");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
