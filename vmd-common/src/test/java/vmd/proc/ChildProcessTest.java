@@ -90,6 +90,14 @@ class ChildProcessTest {
     }
 
     @Test
+    void seccompFilterRefusesNewProgramsAndSocketsButNotThreads() {
+        spawn();
+        send(child.socket(), "seccomp");
+        assertEquals("seccomp spawn=refused socket=refused mode=2", readLine(child.socket()));
+        assertEquals("2", ProcFs.status(child.pid(), "Seccomp"));
+    }
+
+    @Test
     void onlyStdioAndFd3AreInheritedAtExec() {
         // Open a non-CLOEXEC descriptor the way the JDK does; it must not reach the child.
         int[] leaky = Fds.pipe();

@@ -33,6 +33,27 @@ public final class ReportingChild {
                             new ChildSpec("test", "grandchild", ReportingChild.class.getName(), java.util.List.of(), Privileges.UNCHANGED));
                     send(parent, "spawned " + grandchild.pid());
                 }
+                case "seccomp" -> {
+                    vmd.sys.Seccomp.lockDown(41); // as vioblk: no sockets either
+                    String spawn;
+                    try {
+                        new ProcessBuilder("/bin/true").start().waitFor();
+                        spawn = "allowed";
+                    } catch (java.io.IOException e) {
+                        spawn = "refused";
+                    }
+                    Thread t = new Thread(() -> { }); // threads still work
+                    t.start();
+                    t.join();
+                    String sock;
+                    try (var ch = java.nio.channels.SocketChannel.open()) {
+                        sock = "allowed";
+                    } catch (java.io.IOException e) {
+                        sock = "refused";
+                    }
+                    send(parent, "seccomp spawn=" + spawn + " socket=" + sock + " mode=" + Files.readAllLines(Path.of("/proc/self/status"))
+                            .stream().filter(l -> l.startsWith("Seccomp:")).findFirst().orElse("?").split("\\s+")[1]);
+                }
                 case "status" -> send(parent, "nnp " + Files.readAllLines(Path.of("/proc/self/status")).stream()
                         .filter(l -> l.startsWith("NoNewPrivs:")).findFirst().orElse("?").split("\\s+")[1]);
                 default -> send(parent, "unknown " + cmd[0]);

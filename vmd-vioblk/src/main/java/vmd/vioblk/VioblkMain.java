@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.imsg.VioblkParams;
 import vmd.proc.ChildSession;
+import vmd.sys.Seccomp;
 import vmd.vhostuser.BackendCommandLine;
 import vmd.vhostuser.BackendServer;
 import vmd.vhostuser.VhostUserBackend;
@@ -27,6 +28,7 @@ import vmd.vioblk.disk.Qcow2Chain;
  */
 public final class VioblkMain {
     private static final Logger log = LoggerFactory.getLogger(VioblkMain.class);
+    private static final int SYS_SOCKET = 41;
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0 && System.getenv(vmd.proc.ChildLauncher.ENV_PARENT_PID) != null) {
@@ -50,6 +52,7 @@ public final class VioblkMain {
         if (vhost < 0) throw new IllegalStateException("no vhost-user socket from the parent");
         Disk disk = Qcow2Chain.open(files, formats, p.readOnly());
         BlockDevice device = new BlockDevice(p.name(), disk, p.queues(), p.serial());
+        Seccomp.lockDown(SYS_SOCKET); // before the first guest byte: no programs, no processes, no sockets
         log.info("{}: {} bytes{}, {} queue(s)", p.name(), disk.size(), p.readOnly() ? ", read-only" : "", p.queues());
         new VhostUserBackend(device, p.name()).serve(vhost);
         device.close(); // the vm process went away: flush and exit

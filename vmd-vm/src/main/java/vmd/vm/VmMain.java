@@ -10,6 +10,7 @@ import vmd.imsg.Shutdown;
 import vmd.imsg.VmParams;
 import vmd.imsg.VmTerminated;
 import vmd.proc.ChildSession;
+import vmd.sys.Seccomp;
 
 /**
  * The per-VM process: takes its configuration and descriptors from the parent on fd 3,
@@ -25,6 +26,7 @@ public final class VmMain {
         Machine machine;
         try {
             machine = Machine.create(params, MachineFds.take(session));
+            Seccomp.lockDown(); // before the guest runs: no programs, no processes, no namespaces
             machine.start();
         } catch (RuntimeException e) {
             log.error("vm {} failed to start: {}", params.name(), e.getMessage());
