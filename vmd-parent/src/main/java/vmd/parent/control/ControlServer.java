@@ -64,7 +64,7 @@ public final class ControlServer implements AutoCloseable {
     public void start() throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
-                .channelFactory(() -> new EpollServerDomainSocketChannel(listenFd))
+                .channelFactory(() -> new EpollServerDomainSocketChannel(listenFd, true))
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(maxBuffered / 2, maxBuffered))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
