@@ -38,6 +38,7 @@ class VmdEndToEndTest {
     private Path sock;
     private Process vmd;
     private final StringBuffer vmdLog = new StringBuffer();
+    private Thread vmdPump;
 
     @BeforeEach
     void prerequisites() throws IOException {
@@ -81,7 +82,7 @@ class VmdEndToEndTest {
         List<String> argv = java("vmd.parent.VmdMain");
         argv.addAll(List.of("-d", "-f", conf.toString(), "-s", sock.toString()));
         vmd = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        pump(vmd.getInputStream(), vmdLog);
+        vmdPump = pump(vmd.getInputStream(), vmdLog);
         awaitLog("idle: started vm", Duration.ofSeconds(60));
     }
 
@@ -234,9 +235,11 @@ class VmdEndToEndTest {
         assertEquals(0, vmctl(null, "log", "brief").rc());
 
         // SIGTERM: every guest gets the power button, then vmd exits
-        vmd.destroy();
+        // (through the handle: Process.destroy() would also close our end of its output)
+        vmd.toHandle().destroy();
         assertTrue(vmd.waitFor(90, TimeUnit.SECONDS), "vmd did not exit:\n" + vmdLog);
-        assertTrue(vmdLog.toString().contains("terminating"), vmdLog.toString());
+        vmdPump.join(10_000);
+        assertTrue(vmdLog.toString().contains("terminating"), "exit " + vmd.exitValue() + "\n" + vmdLog);
         assertTrue(!Files.exists(sock), "socket removed at exit:\n" + vmdLog);
     }
 
