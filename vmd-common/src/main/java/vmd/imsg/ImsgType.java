@@ -19,29 +19,43 @@ public enum ImsgType {
     CTL_OK(1, NONE),
     /** Reply: the request failed. Payload {@link CtlResult} (errno-like code, message). */
     CTL_FAIL(2, NONE),
-    /** vmctl log verbose|brief. Payload {@link LogLevel}. */
+    /**
+     * vmctl log verbose|brief. From vmctl: {@link CtlCommand} (arg = verbosity); parent ->
+     * control: {@link LogLevel}.
+     */
     CTL_VERBOSE(3, NONE),
-    /** vmctl reset: reset the daemon's state. */
+    /** vmctl reset [all|switches|vms]. Payload {@link CtlCommand} (arg = mode). */
     RESET(4, NONE),
-    /** vmctl load FILE: load an additional configuration file. */
+    /** vmctl load FILE: load an additional configuration file. Payload {@link CtlCommand} (text = file). */
     LOAD(5, NONE),
-    /** vmctl reload: re-read vm.conf. */
+    /** vmctl reload: re-read vm.conf. Payload {@link CtlCommand}. */
     RELOAD(6, NONE),
+    /** vmctl start. Payload {@link StartVm}; answered by START_VM_RESPONSE. */
     START_VM_REQUEST(10, NONE),
+    /** Payload {@link VmOpResult} (id and tty of the started VM). */
     START_VM_RESPONSE(11, NONE),
+    /** vmctl stop. Payload {@link VmOp} (flags FORCE, WAIT). */
     TERMINATE_VM_REQUEST(12, NONE),
+    /** The stop was requested (no WAIT/FORCE). Payload {@link VmOpResult}. */
     TERMINATE_VM_RESPONSE(13, NONE),
-    /** A VM has stopped; the answer to WAIT_VM_REQUEST. */
+    /** A VM has stopped; the answer to WAIT_VM_REQUEST and to stop -w/-f. Payload {@link VmOpResult}. */
     TERMINATE_VM_EVENT(14, NONE),
+    /** vmctl wait. Payload {@link VmOp}. */
     WAIT_VM_REQUEST(15, NONE),
+    /** vmctl pause: payload {@link VmOp}. Parent -> vm process: no payload. */
     PAUSE_VM_REQUEST(16, NONE),
+    /** Payload {@link VmOpResult} to vmctl; none from a vm process. */
     PAUSE_VM_RESPONSE(17, NONE),
+    /** vmctl unpause: payload {@link VmOp}. Parent -> vm process: no payload. */
     UNPAUSE_VM_REQUEST(18, NONE),
     UNPAUSE_VM_RESPONSE(19, NONE),
+    /** vmctl status / console / stop -a. Payload {@link VmOp} (flags RUNNING_ONLY). */
     GET_INFO_VM_REQUEST(20, NONE),
-    /** One VM's status row; a reply is any number of these, then GET_INFO_VM_END_DATA. */
+    /** One VM's status row, payload {@link VmInfo}; a reply is any number of these, then GET_INFO_VM_END_DATA. */
     GET_INFO_VM_DATA(21, NONE),
     GET_INFO_VM_END_DATA(22, NONE),
+    /** control -> parent: the client with this peer id has gone; forget its pending waits. No payload. */
+    CTL_PEER_CLOSED(23, NONE),
 
     // ---- lifecycle: parent <-> every child (control, vm, vioblk, vionet) ----
     /** child -> parent: up and waiting for its configuration. Payload {@link ChildReady}. */

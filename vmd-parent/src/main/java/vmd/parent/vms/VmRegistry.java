@@ -63,6 +63,12 @@ public final class VmRegistry implements VmProcess.Listener {
         return added;
     }
 
+    /** Forgets a VM that is not running (vmctl reset; ad-hoc VMs and instances once they stop). */
+    public boolean remove(Vm vm) {
+        if (vm.process != null) return false;
+        return vms.remove(vm.name(), vm);
+    }
+
     public void privileges(Privileges p) {
         this.privileges = p;
     }

@@ -1,0 +1,190 @@
+package vmd.parent.control;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.PeerCredentials;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmd.imsg.CtlResult;
+import vmd.imsg.Imsg;
+import vmd.imsg.ImsgEncoder;
+import vmd.imsg.ImsgType;
+
+/**
+ * The control socket's server, in the unprivileged control process: accepts vmctl
+ * clients on the listening socket the parent created, learns each peer's uid and gid
+ * (SO_PEERCRED), checks and stamps every request ({@link ClientRequests}) and forwards it
+ * to the parent tagged with the client's peer id; replies from the parent go back to that
+ * client. A client that misbehaves gets CTL_FAIL and is disconnected; nobody else notices.
+ */
+public final class ControlServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+
+    /** Where admitted requests go (the parent's channel, or a test double). */
+    public interface Upstream {
+        void forward(Imsg request);
+
+        /** A client disconnected: any wait registered for it is moot. */
+        void peerClosed(int peerId);
+    }
+
+    private final int listenFd;
+    private final int maxClients;
+    private final int maxBuffered;
+    private final Upstream upstream;
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private final Map<Integer, Channel> clients = new ConcurrentHashMap<>();
+    private final AtomicInteger nextPeerId = new AtomicInteger(1);
+    private final AtomicInteger connected = new AtomicInteger();
+    private Channel server;
+
+    public ControlServer(int listenFd, int maxClients, int maxBufferedBytes, Upstream upstream) {
+        this.listenFd = listenFd;
+        this.maxClients = maxClients;
+        this.maxBuffered = maxBufferedBytes;
+        this.upstream = upstream;
+    }
+
+    public void start() throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channelFactory(() -> new EpollServerDomainSocketChannel(listenFd, true))
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(maxBuffered / 2, maxBuffered))
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new ImsgFrameDecoder(), new Client());
+                    }
+                });
+        server = b.register().sync().channel();
+        log.debug("control socket ready (fd {})", listenFd);
+    }
+
+    /** Number of clients connected now. */
+    public int clientCount() {
+        return connected.get();
+    }
+
+    /** A reply from the parent: to the client it names, if it is still there. */
+    public void deliver(Imsg reply) {
+        Channel ch = clients.get(reply.peerId());
+        if (ch == null) {
+            log.debug("reply {} for gone client {}", reply.type(), reply.peerId());
+            return;
+        }
+        write(ch, reply.withPeerId(0));
+    }
+
+    private void write(Channel ch, Imsg msg) {
+        if (!ch.isActive()) return;
+        if (ch.unsafe().outboundBuffer() != null && ch.unsafe().outboundBuffer().totalPendingWriteBytes() > maxBuffered) {
+            log.warn("control: client {} does not read its replies; disconnecting", ch.attr(Client.PEER).get());
+            ch.close();
+            return;
+        }
+        ch.writeAndFlush(Unpooled.wrappedBuffer(ImsgEncoder.encode(msg)));
+    }
+
+    @Override
+    public void close() {
+        if (server != null) server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    private final class Client extends ChannelInboundHandlerAdapter {
+        static final io.netty.util.AttributeKey<String> PEER = io.netty.util.AttributeKey.valueOf("vmd.peer");
+        private int peerId;
+        private int uid = -1, gid = -1;
+        private boolean admitted;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Channel ch = ctx.channel();
+            if (connected.incrementAndGet() > maxClients) {
+                log.warn("control: too many clients ({}), refusing a connection", maxClients);
+                fail(ctx, ClientRequests.EINVAL, "too many clients; try again later");
+                return;
+            }
+            admitted = true;
+            try {
+                PeerCredentials cred = ((EpollDomainSocketChannel) ch).peerCredentials();
+                uid = cred.uid();
+                int[] gids = cred.gids();
+                gid = gids.length > 0 ? gids[0] : -1;
+            } catch (Exception e) {
+                log.warn("control: failed to get peer credentials: {}", e.toString());
+                ch.close();
+                return;
+            }
+            peerId = nextPeerId.getAndUpdate(v -> v == Integer.MAX_VALUE ? 1 : v + 1);
+            ch.attr(PEER).set("peer " + peerId + " (uid " + uid + ")");
+            clients.put(peerId, ch);
+            log.debug("control: {} connected", ch.attr(PEER).get());
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof Imsg request) || !admitted || peerId == 0) return;
+            Imsg forward;
+            try {
+                forward = ClientRequests.admit(request, peerId, uid, gid);
+            } catch (ClientRequests.Refused r) {
+                log.warn("control: {}: {}", ctx.channel().attr(PEER).get(), r.getMessage());
+                fail(ctx, r.code, r.getMessage());
+                return;
+            }
+            try {
+                upstream.forward(forward);
+            } catch (RuntimeException e) {
+                log.error("control: cannot forward to the parent: {}", e.getMessage());
+                fail(ctx, 5 /* EIO */, "vmd is not answering");
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof vmd.imsg.ImsgProtocolException) {
+                log.warn("control: {}: {}", ctx.channel().attr(PEER).get(), cause.getMessage());
+                fail(ctx, ClientRequests.EBADMSG, "bad message: " + cause.getMessage());
+            } else {
+                log.debug("control: {}: {}", ctx.channel().attr(PEER).get(), cause.toString());
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            connected.decrementAndGet();
+            if (peerId != 0 && clients.remove(peerId) != null) {
+                try {
+                    upstream.peerClosed(peerId);
+                } catch (RuntimeException e) {
+                    log.debug("control: peer-closed notice not sent: {}", e.getMessage());
+                }
+            }
+        }
+
+        /** CTL_FAIL with a message, then disconnect once it is written. */
+        private void fail(ChannelHandlerContext ctx, int code, String message) {
+            admitted = false;
+            Imsg m = Imsg.of(ImsgType.CTL_FAIL, CtlResult.fail(code, vmd.imsg.Reason.of(message).text()));
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(ImsgEncoder.encode(m))).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

@@ -1,0 +1,291 @@
+package vmd.parent.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vmd.parent.vms.VmFixture;
+import vmd.testing.Prerequisites;
+import vmd.testing.TestClasspath;
+
+/**
+ * The real daemon end to end: vmd (parent, control process, vm processes) started as a
+ * process on a temporary vm.conf and socket, driven by vmctl processes as root, as a VM's
+ * owner ("nobody") and as a stranger (the child user with the socket's group).
+ */
+class VmdEndToEndTest {
+    static final String OWNER = "nobody";
+    @TempDir
+    Path dir;
+    private Path conf;
+    private Path sock;
+    private Process vmd;
+    private final StringBuffer vmdLog = new StringBuffer();
+    private Thread vmdPump;
+
+    @BeforeEach
+    void prerequisites() throws IOException {
+        Prerequisites.requireKvm();
+        Prerequisites.requireChildUser();
+        Prerequisites.require(Files.isReadable(VmFixture.TEST_GUEST), VmFixture.TEST_GUEST.toString());
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        conf = dir.resolve("vm.conf");
+        sock = dir.resolve("vmd.sock");
+    }
+
+    @AfterEach
+    void stopVmd() throws Exception {
+        if (vmd != null && vmd.isAlive()) {
+            vmd.destroy();
+            if (!vmd.waitFor(60, TimeUnit.SECONDS)) vmd.destroyForcibly();
+        }
+    }
+
+    private String config(String extra) {
+        return "user " + Prerequisites.childUser() + "\n"
+                + "socket owner root:nogroup\n"
+                + "vm \"idle\" {\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  memory 64M\n  owner " + OWNER + "\n  cmdline \"console=ttyS0\"\n}\n"
+                + "vm \"off\" {\n  disable\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  memory 32M\n  cmdline \"console=ttyS0\"\n}\n"
+                + extra;
+    }
+
+    private static List<String> java(String mainClass) {
+        List<String> argv = new ArrayList<>();
+        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        argv.add("-Djnr.ffi.x86asm.enabled=false");
+        argv.add("-XX:TieredStopAtLevel=1");
+        argv.add("-cp");
+        argv.add(TestClasspath.readableCopy());
+        argv.add(mainClass);
+        return argv;
+    }
+
+    private void startVmd(String extra) throws Exception {
+        Files.writeString(conf, config(extra));
+        List<String> argv = java("vmd.parent.VmdMain");
+        argv.addAll(List.of("-d", "-f", conf.toString(), "-s", sock.toString()));
+        vmd = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        vmdPump = pump(vmd.getInputStream(), vmdLog);
+        awaitLog("idle: started vm", Duration.ofSeconds(60));
+    }
+
+    private void awaitLog(String marker, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!vmdLog.toString().contains(marker)) {
+            if (System.nanoTime() > deadline) throw new AssertionError("vmd never logged \"" + marker + "\":\n" + vmdLog);
+            Thread.sleep(50);
+        }
+    }
+
+    private static Thread pump(InputStream in, StringBuffer into) {
+        Thread t = new Thread(() -> {
+            byte[] b = new byte[4096];
+            try {
+                for (int n; (n = in.read(b)) > 0; ) into.append(new String(b, 0, n, StandardCharsets.ISO_8859_1));
+            } catch (IOException ignored) {
+                // process ended
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    record Result(int rc, String out, String err) {}
+
+    /** Runs vmctl as {@code user} (null: root), with the socket's group for non-root users. */
+    private Process vmctlProcess(String user, String... args) throws IOException {
+        List<String> argv = new ArrayList<>();
+        if (user != null) argv.addAll(List.of("/usr/bin/setpriv", "--reuid=" + user, "--regid=nogroup", "--clear-groups", "--"));
+        argv.addAll(java("vmd.vmctl.VmctlMain"));
+        argv.add("-s");
+        argv.add(sock.toString());
+        argv.addAll(List.of(args));
+        return new ProcessBuilder(argv).start();
+    }
+
+    private Result vmctl(String user, String... args) throws Exception {
+        Process p = vmctlProcess(user, args);
+        p.getOutputStream().close();
+        StringBuffer out = new StringBuffer(), err = new StringBuffer();
+        Thread a = pump(p.getInputStream(), out), b = pump(p.getErrorStream(), err);
+        assertTrue(p.waitFor(90, TimeUnit.SECONDS), "vmctl " + String.join(" ", args) + " hangs");
+        a.join(5000);
+        b.join(5000);
+        return new Result(p.exitValue(), out.toString(), err.toString());
+    }
+
+    private String status() throws Exception {
+        Result r = vmctl(null, "status");
+        return r.out();
+    }
+
+    private void awaitStatus(String vm, String state) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            String s = status();
+            for (String line : s.split("\n")) if (line.endsWith(" " + vm) && line.contains(" " + state + " ")) return;
+            if (System.nanoTime() > deadline) throw new AssertionError(vm + " never " + state + ":\n" + s);
+            Thread.sleep(300);
+        }
+    }
+
+    @Test
+    void theWholeVmctlSurface() throws Exception {
+        startVmd("");
+        awaitStatus("idle", "running");
+
+        // status: OpenBSD's header and a row per VM
+        Result st = vmctl(null, "stat");
+        assertEquals(0, st.rc(), st.err());
+        String[] lines = st.out().split("\n");
+        assertEquals("   ID   PID VCPUS  MAXMEM  CURMEM     TTY        OWNER    STATE NAME", lines[0]);
+        assertTrue(lines[1].matches("    1 +\\d+ +1 +64\\.0M +\\S+ +pts/\\d+ +nobody +running idle"), lines[1]);
+        assertEquals("    2     -     1   32.0M       -       -         root  stopped off", lines[2]);
+
+        // console as the owner: the pty was given to it
+        console(OWNER, "idle");
+        // a stranger cannot open the console, pause or stop, but may query
+        Result c = vmctl(Prerequisites.childUser(), "console", "idle");
+        assertEquals(1, c.rc());
+        assertTrue(c.err().contains("Permission denied"), c.err());
+        Result p = vmctl(Prerequisites.childUser(), "pause", "idle");
+        assertEquals(1, p.rc());
+        assertEquals("vmctl: pause vm command failed: permission denied\n", p.err());
+        Result s = vmctl(Prerequisites.childUser(), "stop", "1");
+        assertEquals(1, s.rc());
+        assertEquals("stopping vm: failed: permission denied\n", s.err());
+        assertEquals(0, vmctl(Prerequisites.childUser(), "status", "idle").rc());
+        Result rl = vmctl(Prerequisites.childUser(), "reload");
+        assertEquals("vmctl: command failed: permission denied: reload is for root only\n", rl.err());
+
+        // the owner may pause and unpause
+        Result po = vmctl(OWNER, "pause", "idle");
+        assertEquals("vmctl: paused vm 1 successfully\n", po.err());
+        awaitStatus("idle", "paused");
+        assertEquals("vmctl: unpaused vm 1 successfully\n", vmctl(OWNER, "unpause", "idle").err());
+        awaitStatus("idle", "running");
+        console(null, "idle");
+
+        // root starts the disabled VM, another waits for it, it is stopped with -w
+        Result started = vmctl(null, "start", "off");
+        assertEquals(0, started.rc(), started.err());
+        assertTrue(started.err().matches("vmctl: started vm 2 successfully, tty /dev/pts/\\d+\n"), started.err());
+        assertEquals(1, vmctl(OWNER, "start", "off").rc(), "the owner of idle does not own off");
+        Process waiter = vmctlProcess(null, "wait", "off");
+        Thread.sleep(1500);
+        Result stop = vmctl(null, "stop", "-w", "off");
+        assertEquals("stopping vm off: terminated vm 2\n", stop.err());
+        assertTrue(waiter.waitFor(30, TimeUnit.SECONDS));
+        assertEquals("waiting for vm off: terminated vm 2\n", new String(waiter.getErrorStream().readAllBytes()));
+        awaitStatus("off", "stopped");
+        assertEquals("stopping vm off: cannot stop vm that is not running\n", vmctl(null, "stop", "off").err());
+        assertEquals("stopping vm nope: vm not found\n", vmctl(null, "stop", "nope").err());
+
+        // ad-hoc VM: exists while it runs
+        Result adhoc = vmctl(null, "start", "-b", VmFixture.TEST_GUEST.toString(), "-m", "32M", "-A", "console=ttyS0", "-p", "2", "tmp");
+        assertEquals(0, adhoc.rc(), adhoc.err());
+        awaitStatus("tmp", "running");
+        assertTrue(status().contains("    2   32.0M"), status());
+        assertEquals(0, vmctl(null, "stop", "-f", "tmp").rc());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (status().contains(" tmp\n") && System.nanoTime() < deadline) Thread.sleep(200);
+        assertTrue(!status().contains(" tmp\n"), "an ad-hoc vm is forgotten when it stops");
+
+        // garbage on the socket, then a flood: the daemon and the VM carry on
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(sock));
+            ch.write(ByteBuffer.wrap("GET / HTTP/1.0\r\n\r\n".repeat(50).getBytes()));
+            ByteBuffer in = ByteBuffer.allocate(4096);
+            while (ch.read(in) >= 0) in.clear(); // CTL_FAIL, then closed
+        }
+        for (int i = 0; i < 500; i++) {
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(sock));
+            }
+        }
+        awaitStatus("idle", "running");
+
+        // reload adds a VM and starts it; running ones are untouched
+        String before = status().split("\n")[1];
+        Files.writeString(conf, config("vm \"added\" {\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  memory 32M\n  cmdline \"console=ttyS0\"\n}\n"));
+        assertEquals(0, vmctl(null, "reload").rc());
+        awaitStatus("added", "running");
+        assertEquals(before.replaceAll(" +\\S+ +pts", " pts"), status().split("\n")[1].replaceAll(" +\\S+ +pts", " pts"));
+
+        // log level, reset switches: root only, accepted
+        assertEquals(0, vmctl(null, "log", "verbose").rc());
+        assertEquals(0, vmctl(null, "log", "brief").rc());
+
+        // SIGTERM: every guest gets the power button, then vmd exits
+        // (through the handle: Process.destroy() would also close our end of its output)
+        vmd.toHandle().destroy();
+        assertTrue(vmd.waitFor(90, TimeUnit.SECONDS), "vmd did not exit:\n" + vmdLog);
+        vmdPump.join(10_000);
+        assertTrue(vmdLog.toString().contains("terminating"), "exit " + vmd.exitValue() + "\n" + vmdLog);
+        assertTrue(!Files.exists(sock), "socket removed at exit:\n" + vmdLog);
+    }
+
+    /** vmctl console as {@code user}: "help" is answered, "~." detaches. */
+    private void console(String user, String vm) throws Exception {
+        Process p = vmctlProcess(user, "console", vm);
+        StringBuffer out = new StringBuffer(), err = new StringBuffer();
+        pump(p.getInputStream(), out);
+        pump(p.getErrorStream(), err);
+        OutputStream in = p.getOutputStream();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!out.toString().contains("VMDTEST OK help")) {
+            if (System.nanoTime() > deadline || !p.isAlive()) throw new AssertionError("no help from the guest: " + out + err);
+            in.write("help\r".getBytes());
+            in.flush();
+            Thread.sleep(1000);
+        }
+        in.write("~.".getBytes());
+        in.flush();
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "~. did not detach");
+        assertEquals(0, p.exitValue(), err.toString());
+    }
+
+    @Test
+    void daemonizesWithPidfileAndReloadsOnSighup() throws Exception {
+        Path pidFile = dir.resolve("vmd.pid");
+        Files.writeString(conf, "user " + Prerequisites.childUser() + "\n");
+        List<String> argv = java("vmd.parent.VmdMain");
+        argv.addAll(List.of("-f", conf.toString(), "-s", sock.toString(), "-p", pidFile.toString()));
+        Process starter = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        assertTrue(starter.waitFor(60, TimeUnit.SECONDS), "vmd without -d returns once the daemon is up");
+        assertEquals(0, starter.exitValue(), new String(starter.getInputStream().readAllBytes()));
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
+        try {
+            assertTrue(daemon.isAlive());
+            Result r = vmctl(null, "status");
+            assertEquals("   ID   PID VCPUS  MAXMEM  CURMEM     TTY        OWNER    STATE NAME\n", r.out());
+            // SIGHUP: a VM added to vm.conf appears and starts
+            Files.writeString(conf, config(""));
+            new ProcessBuilder("kill", "-HUP", Long.toString(pid)).start().waitFor();
+            awaitStatus("idle", "running");
+        } finally {
+            new ProcessBuilder("kill", "-TERM", Long.toString(pid)).start().waitFor();
+            daemon.onExit().get(90, TimeUnit.SECONDS);
+        }
+        assertTrue(!Files.exists(pidFile), "pidfile removed at exit");
+    }
+}
