@@ -87,9 +87,6 @@ class VmctlUnitTest {
         assertEquals(1, vmctl(err, "create", "-s", "1G", img.toString()));
         assertEquals("vmctl: create imagefile operation failed: File exists\n", err.toString());
         err.reset();
-        assertEquals(1, vmctl(err, "create", "-s", "1G", "qcow2:" + dir.resolve("q")));
-        assertEquals("vmctl: qcow2 not supported yet\n", err.toString());
-        err.reset();
         img = dir.resolve("small.img");
         assertEquals(0, vmctl(err, "create", "-s", "16M", img.toString()));
         Files.write(img, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.WRITE);
@@ -104,5 +101,30 @@ class VmctlUnitTest {
         err.reset();
         assertEquals(1, vmctl(err, "create", dir.resolve("nosize").toString()));
         assertTrue(err.toString().contains("missing size argument"), err.toString());
+    }
+
+    /** qcow2 images, overlays and conversions, checked by qemu-img (the reference implementation). */
+    @Test
+    void createMakesQcow2ImagesQemuImgAccepts() throws Exception {
+        vmd.testing.Prerequisites.requireTool("/usr/bin/qemu-img");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path base = dir.resolve("base.qcow2");
+        assertEquals(0, vmctl(err, "create", "-s", "64M", "qcow2:" + base));
+        assertEquals("vmctl: qcow2 imagefile created\n", err.toString());
+        Path overlay = dir.resolve("top.qcow2");
+        assertEquals(0, vmctl(err, "create", "-b", base.getFileName().toString(), overlay.toString()));
+        Path raw = dir.resolve("data.raw");
+        byte[] data = new byte[4 << 20];
+        new java.util.Random(3).nextBytes(data);
+        Files.write(raw, data);
+        Path converted = dir.resolve("conv.qcow2");
+        assertEquals(0, vmctl(err, "create", "-i", raw.toString(), converted.toString()));
+        for (Path p : List.of(base, overlay, converted)) {
+            assertEquals(0, new ProcessBuilder("qemu-img", "check", "-q", p.toString()).inheritIO().start().waitFor(), "check " + p);
+        }
+        String info = new String(new ProcessBuilder("qemu-img", "info", overlay.toString()).start().getInputStream().readAllBytes());
+        assertTrue(info.contains("backing file: base.qcow2"), info);
+        assertEquals(0, new ProcessBuilder("qemu-img", "compare", "-q", raw.toString(), converted.toString())
+                .inheritIO().start().waitFor(), "the conversion reads back identical");
     }
 }

@@ -16,7 +16,7 @@ import java.util.List;
 public record JvmCommand(Path java, String classPath, List<String> jvmOptions) {
 
     public static final List<String> CHILD_OPTIONS = List.of(
-            "-XX:+UseSerialGC", "-Xss512k", "-Xmx128m", "-XX:-UsePerfData",
+            "-XX:+UseSerialGC", "-Xss512k", "-Xmx64m", "-XX:-UsePerfData",
             "-Djnr.ffi.x86asm.enabled=false");
 
     /** The running JVM's java and class path; the CDS archive if one sits next to the jars. */

@@ -40,8 +40,9 @@ final class FdImageFile implements ImageFile {
     }
 
     static FdImageFile create(Path path) throws IOException {
-        int O_CREAT = 0x40, O_TRUNC = 0x200;
-        int fd = Native.libc().open(path.toString(), Fds.O_RDWR | O_CREAT | O_TRUNC | Fds.O_CLOEXEC, 0644);
+        int O_CREAT = 0x40, O_EXCL = 0x80;
+        // Never clobber an existing image; images may hold secrets, so only the owner reads them.
+        int fd = Native.libc().open(path.toString(), Fds.O_RDWR | O_CREAT | O_EXCL | Fds.O_CLOEXEC, 0600);
         if (fd < 0) throw new IOException("create " + path + ": " + NativeException.describe(Native.errno()));
         return new FdImageFile(fd, path.toString(), true);
     }
