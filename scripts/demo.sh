@@ -11,7 +11,6 @@ scripts/install.sh >/dev/null
 
 work=$(mktemp -d /tmp/vmd-demo.XXXXXX)
 commands="info,cpus,pci,rng"
-[ -t 0 ] || commands="$commands,poweroff"
 cat > "$work/vm.conf" <<CONF
 # A two-vCPU VM booting the project's test guest directly (Linux boot protocol).
 vm "demo" {
@@ -21,25 +20,27 @@ vm "demo" {
 	memory 256M
 }
 CONF
-echo "demo: starting vmd -d -f $work/vm.conf (log: $work/vmd.log)"
-/usr/local/sbin/vmd -d -f "$work/vm.conf" > "$work/vmd.log" 2>&1 &
-vmd_pid=$!
-trap 'kill -TERM $vmd_pid 2>/dev/null; wait $vmd_pid 2>/dev/null || true' EXIT
-
-tty=""
-for _ in $(seq 1 100); do
-	tty=$(sed -n 's/.*demo: started vm .* console \(\/dev\/pts\/[0-9]*\).*/\1/p' "$work/vmd.log" | tail -n 1)
-	[ -n "$tty" ] && break
-	sleep 0.1
-done
-[ -n "$tty" ] || { cat "$work/vmd.log"; echo "demo: vmd did not start the VM" >&2; exit 1; }
-echo "demo: VM \"demo\" runs; its console is $tty"
-if [ -t 0 ] && command -v vmctl >/dev/null && vmctl status >/dev/null 2>&1; then
-	echo "demo: attaching with 'vmctl console demo' (type help; ~. to leave)"
+export VMD_SOCKET="$work/vmd.sock"
+echo "demo: starting vmd -f $work/vm.conf (it daemonizes; logs go to syslog)"
+/usr/local/sbin/vmd -f "$work/vm.conf" -s "$VMD_SOCKET" -p "$work/vmd.pid"
+trap 'kill -TERM "$(cat "$work/vmd.pid" 2>/dev/null)" 2>/dev/null || true' EXIT
+vmctl status
+tty=$(vmctl status demo | awk 'NR == 2 { print "/dev/" $6 }')
+if [ -t 0 ]; then
+	echo "demo: vmctl console demo (type help; ~. to leave; the VM is stopped afterwards)"
 	vmctl console demo || true
 else
-	# Show the console until the guest powers itself off.
-	timeout 60 cat "$tty" || true
+	# Show the console until the guest has run its commands.
+	timeout 120 cat "$tty" > "$work/console" &
+	reader=$!
+	for _ in $(seq 1 600); do
+		grep -q "VMDTEST OK rng" "$work/console" 2>/dev/null && break
+		sleep 0.1
+	done
+	cat "$work/console"
+	kill "$reader" 2>/dev/null || true
+	echo
 fi
-echo
-grep -E "demo: (poweroff|error|killed)" "$work/vmd.log" || true
+echo "demo: vmctl stop -w demo (the ACPI power button; the guest powers off)"
+vmctl stop -w demo
+vmctl -v status

@@ -34,7 +34,7 @@ final class StatusCommand implements Command {
         if (a.operands.size() > 1) throw new UsageException("");
         String target = a.operands.isEmpty() ? null : a.operands.get(0);
         List<VmInfo> vms = fetch(ctl);
-        List<String> lines = table(vms, target, a.has('r'));
+        List<String> lines = table(vms, target, a.has('r'), ctl.verbose);
         lines.forEach(ctl.out::println);
         return lines.size() > 1 || (target == null && anyShown(vms, a.has('r'))) ? 0 : 1;
     }
@@ -65,7 +65,7 @@ final class StatusCommand implements Command {
     }
 
     /** The header and one line per VM shown, exactly as OpenBSD's print_vm_info. */
-    static List<String> table(List<VmInfo> vms, String target, boolean runningOnly) {
+    static List<String> table(List<VmInfo> vms, String target, boolean runningOnly, boolean verbose) {
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, HEADER_FORMAT, "ID", "PID", "VCPUS", "MAXMEM", "CURMEM", "TTY", "OWNER", "STATE", "NAME"));
         int id = target == null ? 0 : VmOp.parseId(target);
@@ -81,6 +81,8 @@ final class StatusCommand implements Command {
                 lines.add(String.format(Locale.ROOT, "%5d %5s %5d %7s %7s %7s %12s %8s %s", v.id(), "-", v.vcpus(),
                         maxmem, "-", "-", v.owner(), v.state(), v.name()));
             }
+            // vmctl -v: why the VM (or one of its device processes) last ended.
+            if (verbose && !v.lastEvent().isEmpty()) lines.add("      last event: " + v.lastEvent());
         }
         return lines;
     }

@@ -33,15 +33,18 @@ class VmctlUnitTest {
     @Test
     void statusTableColumnsAreOpenBsds() {
         List<String> t = StatusCommand.table(List.of(
-                new VmInfo(1, 4242, 2, 1L << 30, 300L << 20, "/dev/pts/3", 1000, -1, "alice", "running", "web"),
-                new VmInfo(2, 0, 1, 512L << 20, 0, "", 0, -1, "root", "stopped", "db")), null, false);
+                new VmInfo(1, 4242, 2, 1L << 30, 300L << 20, "/dev/pts/3", 1000, -1, "alice", "running", "web", ""),
+                new VmInfo(2, 0, 1, 512L << 20, 0, "", 0, -1, "root", "stopped", "db", "poweroff (ACPI S5)")), null, false, false);
         assertEquals("   ID   PID VCPUS  MAXMEM  CURMEM     TTY        OWNER    STATE NAME", t.get(0));
         assertEquals("    1  4242     2    1.0G    300M   pts/3        alice  running web", t.get(1));
         assertEquals("    2     -     1    512M       -       -         root  stopped db", t.get(2));
+        assertEquals("      last event: poweroff (ACPI S5)", StatusCommand.table(List.of(
+                new VmInfo(2, 0, 1, 512L << 20, 0, "", 0, -1, "root", "stopped", "db", "poweroff (ACPI S5)")), null, false, true)
+                .get(2), "vmctl -v status says why a VM last stopped");
         assertEquals(2, StatusCommand.table(List.of(
-                new VmInfo(2, 0, 1, 512L << 20, 0, "", 0, -1, "root", "stopped", "db")), "db", false).size());
+                new VmInfo(2, 0, 1, 512L << 20, 0, "", 0, -1, "root", "stopped", "db", "")), "db", false, false).size());
         assertEquals(1, StatusCommand.table(List.of(
-                new VmInfo(2, 0, 1, 512L << 20, 0, "", 0, -1, "root", "stopped", "db")), null, true).size());
+                new VmInfo(2, 0, 1, 512L << 20, 0, "", 0, -1, "root", "stopped", "db", "")), null, true, false).size());
     }
 
     @Test

@@ -18,8 +18,9 @@ import java.util.Objects;
  * @param name    VM name
  */
 public record VmInfo(int id, int pid, int vcpus, long maxMem, long curMem, String tty, int uid, int gid,
-        String owner, String state, String name) implements ImsgPayload {
+        String owner, String state, String name, String lastEvent) implements ImsgPayload {
     public VmInfo {
+        Objects.requireNonNull(lastEvent, "lastEvent");
         Objects.requireNonNull(tty, "tty");
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(state, "state");
@@ -33,11 +34,11 @@ public record VmInfo(int id, int pid, int vcpus, long maxMem, long curMem, Strin
     @Override
     public void encode(PayloadWriter out) {
         out.i32(id).i32(pid).i32(vcpus).u64(maxMem).u64(curMem).string(tty).i32(uid).i32(gid)
-                .string(owner).string(state).string(name);
+                .string(owner).string(state).string(name).string(lastEvent);
     }
 
     public static VmInfo decode(PayloadReader in) {
         return new VmInfo(in.i32(), in.i32(), in.i32(), in.u64(), in.u64(), in.string(), in.i32(), in.i32(),
-                in.string(), in.string(), in.string());
+                in.string(), in.string(), in.string(), in.string());
     }
 }

@@ -325,7 +325,7 @@ public final class ControlRequests {
         return new VmInfo(vm.id(), pid, vm.config().effectiveCpus(), vm.config().effectiveMemory(),
                 pid > 0 ? residentGuestMemory(pid) : 0, pid > 0 && vm.ttyPath() != null ? vm.ttyPath() : "",
                 o.hasUid() ? o.uid() : 0, o.hasGid() ? o.gid() : -1, ids.ownerText(o.hasUid() ? o.uid() : 0, o.hasGid() ? o.gid() : -1),
-                state, vm.name());
+                state, vm.name(), vm.lastReason());
     }
 
     /** CURMEM: the guest RAM the vm process has touched (its shared memfd pages, RssShmem). */
