@@ -30,6 +30,8 @@ import vmd.sys.Pty;
 public final class VmRegistry implements VmProcess.Listener {
     private static final Logger log = LoggerFactory.getLogger(VmRegistry.class);
     public static final int DEFAULT_STOP_TIMEOUT_MS = 30_000;
+    /** A disk gets one request queue per vCPU, up to this many (each served by its own thread). */
+    static final int MAX_DISK_QUEUES = 4;
 
     private final Executor events;
     private final ChildLauncher launcher;
@@ -142,7 +144,8 @@ public final class VmRegistry implements VmProcess.Listener {
                 DeviceProcess d = new DeviceProcess("vioblk", "vioblk " + c.name() + "/" + devName);
                 try {
                     d.start(launcher, privileges, "vmd.vioblk.VioblkMain", fds,
-                            new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName, 1),
+                            new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName,
+                                    Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)),
                             events, status -> deviceExited(vm, d, status));
                 } finally {
                     Fds.closeQuietly(pair[0]);

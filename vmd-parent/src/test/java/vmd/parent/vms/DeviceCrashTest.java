@@ -39,6 +39,9 @@ class DeviceCrashTest {
             assertEquals(VmState.RUNNING, f.onEvents(vm::state));
             assertEquals(vmPid, (int) f.onEvents(vm::pid));
             assertTrue(ProcessHandle.of(vmPid).map(ProcessHandle::isAlive).orElse(false));
+            // The guest's disk is gone: its I/O fails (the device needs reset), it does not hang.
+            f.type("blk\r");
+            f.awaitConsole("VMDTEST FAIL blk", Duration.ofSeconds(30));
         } finally {
             Files.deleteIfExists(disk);
             Files.deleteIfExists(dir);
