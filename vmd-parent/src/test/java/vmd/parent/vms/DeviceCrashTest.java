@@ -3,9 +3,7 @@ package vmd.parent.vms;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import vmd.parent.config.DiskFormat;
@@ -16,10 +14,7 @@ import vmd.sys.Signals;
 class DeviceCrashTest {
     @Test
     void killedVioblkLeavesTheVmAndTheDaemonRunning() throws Exception {
-        Path dir = Files.createTempDirectory(Path.of("/tmp"), "crash-test");
-        Path disk = dir.resolve("disk.raw");
-        Files.write(disk, new byte[1 << 20]);
-        Files.setPosixFilePermissions(disk, PosixFilePermissions.fromString("rw-r--r--"));
+        Path disk = VmFixture.scratchDisk("crash-test", 1 << 20);
         try (VmFixture f = new VmFixture()) {
             Vm vm = f.start(VmConfig.builder("crash").boot(VmFixture.TEST_GUEST.toString()).memory(64L << 20)
                     .disk(disk.toString(), DiskFormat.RAW).cmdline("console=ttyS0").build());
@@ -43,8 +38,7 @@ class DeviceCrashTest {
             f.type("blk\r");
             f.awaitConsole("VMDTEST FAIL blk", Duration.ofSeconds(30));
         } finally {
-            Files.deleteIfExists(disk);
-            Files.deleteIfExists(dir);
+            VmFixture.deleteScratch(disk);
         }
     }
 }

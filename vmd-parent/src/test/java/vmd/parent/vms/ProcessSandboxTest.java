@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -24,10 +23,7 @@ import vmd.testing.ProcFs;
 class ProcessSandboxTest {
     @Test
     void vmAndDeviceProcessesAreConfinedAndShareSealedMemory() throws Exception {
-        Path dir = Files.createTempDirectory(Path.of("/tmp"), "sandbox-test");
-        Path disk = dir.resolve("disk.raw");
-        Files.write(disk, new byte[1 << 20]);
-        Files.setPosixFilePermissions(disk, PosixFilePermissions.fromString("rw-r--r--"));
+        Path disk = VmFixture.scratchDisk("sandbox-test", 1 << 20);
         try (VmFixture f = new VmFixture()) {
             Vm vm = f.start(VmConfig.builder("sandbox").boot(VmFixture.TEST_GUEST.toString()).memory(64L << 20)
                     .disk(disk.toString(), DiskFormat.RAW).cmdline("console=ttyS0").build());
@@ -49,8 +45,7 @@ class ProcessSandboxTest {
             assertTrue(ProcFs.fds(vmPid).values().stream().noneMatch(t -> t.endsWith("disk.raw")),
                     "the vm process never sees the disk image");
         } finally {
-            Files.deleteIfExists(disk);
-            Files.deleteIfExists(dir);
+            VmFixture.deleteScratch(disk);
         }
     }
 }

@@ -39,6 +39,22 @@ public final class VmFixture implements AutoCloseable {
         return root != null ? Path.of(root) : Path.of("..").toAbsolutePath().normalize();
     }
 
+    /** A zeroed raw image of {@code size} bytes in a fresh world-readable directory under /tmp. */
+    public static Path scratchDisk(String prefix, int size) throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), prefix);
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path disk = dir.resolve("disk.raw");
+        Files.write(disk, new byte[size]);
+        Files.setPosixFilePermissions(disk, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        return disk;
+    }
+
+    /** Removes what {@link #scratchDisk} made. */
+    public static void deleteScratch(Path disk) throws IOException {
+        Files.deleteIfExists(disk);
+        Files.deleteIfExists(disk.getParent());
+    }
+
     public VmFixture() {
         Prerequisites.requireKvm();
         Prerequisites.requireChildUser();

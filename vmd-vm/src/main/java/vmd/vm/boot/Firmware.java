@@ -6,9 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import vmd.memory.GuestMemory;
 
 /**
@@ -25,7 +23,7 @@ import vmd.memory.GuestMemory;
  *
  * <p>In firmware mode no ACPI or MP tables of ours are written: SeaBIOS builds its own MP
  * table, and without fw_cfg "etc/table-loader" its own ACPI tables (or none). It learns the
- * RAM size from the CMOS (see {@link #cmosMemoryFields}), and the vCPU count from CMOS 0x5F;
+ * RAM size from the CMOS (filled in by {@link vmd.vm.devices.CmosRtc}), and the vCPU count from CMOS 0x5F;
  * with no fw_cfg it reserves KVM's TSS/identity pages (0xFFFBC000, 4 pages) itself and its
  * 256 KiB at 0xFFFC0000.
  */
@@ -94,34 +92,5 @@ public final class Firmware {
         byte[] window = legacyWindow();
         mem.write(BIOS_AREA_END - window.length, window);
         return VcpuSetup.ARCHITECTURAL_RESET;
-    }
-
-    /**
-     * The CMOS bytes SeaBIOS (and any PC BIOS) reads the machine's size from, as register ->
-     * value: 0x15/0x16 base memory in KiB (640), 0x17/0x18 and 0x30/0x31 extended memory above
-     * 1 MiB in KiB (capped at 0xFFFF), 0x34/0x35 RAM above 16 MiB in 64 KiB units (RAM below
-     * 4 GiB only, capped), 0x5B-0x5D RAM above 4 GiB in 64 KiB units, 0x5F vCPU count - 1.
-     */
-    public static Map<Integer, Integer> cmosMemoryFields(long ramSize, int cpus) {
-        checkRamSize(ramSize);
-        Map<Integer, Integer> cmos = new LinkedHashMap<>();
-        long low = lowRamEnd(ramSize);
-        put16(cmos, 0x15, 640);
-        long extKib = Math.min((low - MIB) / KIB, 0xFFFF);
-        put16(cmos, 0x17, extKib);
-        put16(cmos, 0x30, extKib);
-        long above16 = low > 16 * MIB ? Math.min((low - 16 * MIB) / (64 * KIB), 0xFFFF) : 0;
-        put16(cmos, 0x34, above16);
-        long high = highRamSize(ramSize) / (64 * KIB);
-        cmos.put(0x5B, (int) (high & 0xFF));
-        cmos.put(0x5C, (int) ((high >>> 8) & 0xFF));
-        cmos.put(0x5D, (int) ((high >>> 16) & 0xFF));
-        cmos.put(0x5F, cpus - 1);
-        return cmos;
-    }
-
-    private static void put16(Map<Integer, Integer> cmos, int reg, long v) {
-        cmos.put(reg, (int) (v & 0xFF));
-        cmos.put(reg + 1, (int) ((v >>> 8) & 0xFF));
     }
 }

@@ -5,7 +5,6 @@ import static vmd.vm.boot.BootFixtures.MIB;
 
 import java.nio.file.Files;
 import java.util.Arrays;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import vmd.memory.GuestMemory;
 
@@ -50,20 +49,6 @@ class FirmwareTest {
         GuestMemory mem = BootFixtures.memory(16 * MIB);
         assertEquals("an initrd needs a kernel image, not firmware", assertThrows(BootException.class,
                 () -> BootImage.load(mem, rom(65536), 16 * MIB, 1, "", new byte[1])).getMessage());
-    }
-
-    @Test
-    void cmos_memory_fields() {
-        long ram = 4096 * MIB; // 3 GiB low + 1 GiB high
-        Map<Integer, Integer> c = Firmware.cmosMemoryFields(ram, 4);
-        assertEquals(640, c.get(0x15) | c.get(0x16) << 8);
-        assertEquals(0xFFFF, c.get(0x30) | c.get(0x31) << 8);
-        assertEquals((0xC000_0000L - 16 * MIB) / 65536, c.get(0x34) | c.get(0x35) << 8);
-        assertEquals(1024 * MIB / 65536, c.get(0x5B) | c.get(0x5C) << 8 | c.get(0x5D) << 16);
-        assertEquals(3, c.get(0x5F));
-        Map<Integer, Integer> small = Firmware.cmosMemoryFields(8 * MIB, 1);
-        assertEquals(7 * 1024, small.get(0x30) | small.get(0x31) << 8);
-        assertEquals(0, small.get(0x34) | small.get(0x35) << 8);
     }
 
     /** Debian's SeaBIOS: accepted as is, reset vector (a far jump) lands at 0xFFFF0 in RAM. */
