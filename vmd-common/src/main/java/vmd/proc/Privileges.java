@@ -30,8 +30,10 @@ public record Privileges(String user, String group, List<String> namespaces) {
         this(user, group, List.of());
     }
 
+    /** {@code user} with its primary group from the password database (its name if it has none there). */
     public static Privileges of(String user) {
-        return new Privileges(user, user);
+        jnr.posix.Passwd pw = vmd.sys.Native.posix().getpwnam(user);
+        return new Privileges(user, pw != null ? Long.toString(pw.getGID()) : user);
     }
 
     public Privileges withNamespaces(List<String> ns) {

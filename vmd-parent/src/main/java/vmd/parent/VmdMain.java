@@ -68,6 +68,7 @@ public final class VmdMain implements ControlRequests.Daemon {
             return;
         }
         if (!Files.exists(opts.configFile())) log.warn("{} not found: starting with no VMs", opts.configFile());
+        parsed.warnings().forEach(w -> log.warn("{}", w));
         VmdMain vmd = new VmdMain(opts, parsed.config());
         try {
             vmd.run();
@@ -193,6 +194,7 @@ public final class VmdMain implements ControlRequests.Daemon {
             parsed.errors().forEach(e -> log.error("{}", e));
             return CtlResult.fail(22, "failed to reload " + opts.configFile() + ": " + parsed.errors().get(0));
         }
+        parsed.warnings().forEach(w -> log.warn("{}", w));
         config = parsed.config();
         registry.privileges(Privileges.of(config.user()));
         try {

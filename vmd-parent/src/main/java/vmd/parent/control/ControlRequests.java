@@ -138,7 +138,7 @@ public final class ControlRequests {
         if (!caller.isRoot()) throw new Refusal(EPERM, "permission denied: only root may create a vm");
         if (VmOp.parseId(s.name()) > 0) throw new Refusal(EINVAL, "invalid vm name");
         VmConfig.Builder b = VmConfig.builder(s.name());
-        apply(s, b);
+        apply(s, b, caller);
         b.owner(new Owner(s.uid(), null, -1, null));
         VmConfig c = b.build();
         if (c.boot() == null && c.disks().isEmpty() && c.cdrom() == null) throw new Refusal(EINVAL, "no kernel or disk/cdrom specified");
@@ -150,7 +150,7 @@ public final class ControlRequests {
         Vm parent = registry.find(s.template()).orElseThrow(() -> new Refusal(EINVAL, "invalid template " + s.template()));
         if (registry.find(s.name()).isPresent()) throw new Refusal(EEXIST, "vm " + s.name() + " already exists");
         VmConfig.Builder b = VmConfig.builder(s.name());
-        apply(s, b);
+        apply(s, b, caller);
         if (!caller.isRoot()) b.owner(new Owner(caller.uid(), null, -1, null));
         try {
             return define(VmInstances.create(parent.config(), b.build(), caller));
@@ -176,10 +176,10 @@ public final class ControlRequests {
         }
     }
 
-    private static void apply(StartVm s, VmConfig.Builder b) throws Refusal {
-        if (!s.boot().isEmpty()) b.boot(checkFile("boot image", s.boot()));
-        if (!s.cdrom().isEmpty()) b.cdrom(checkFile("iso image", s.cdrom()));
-        if (!s.initrd().isEmpty()) b.initrd(checkFile("initrd", s.initrd()));
+    private static void apply(StartVm s, VmConfig.Builder b, Caller caller) throws Refusal {
+        if (!s.boot().isEmpty()) b.boot(checkFile("boot image", s.boot(), caller, false));
+        if (!s.cdrom().isEmpty()) b.cdrom(checkFile("iso image", s.cdrom(), caller, false));
+        if (!s.initrd().isEmpty()) b.initrd(checkFile("initrd", s.initrd(), caller, false));
         if (!s.cmdline().isEmpty()) b.cmdline(s.cmdline());
         if (s.memory() > 0) {
             if (s.memory() < Limits.MIN_MEMORY || s.memory() > Limits.MAX_MEMORY) throw new Refusal(EINVAL, "memory size out of range");
@@ -196,7 +196,7 @@ public final class ControlRequests {
                 f = DiskFormat.QCOW2;
                 path = d.substring(6);
             }
-            b.disk(checkFile("disk", path), f);
+            b.disk(checkFile("disk", path, caller, true), f);
         }
         List<InterfaceConfig> ifs = new ArrayList<>();
         for (String n : s.networks()) {
@@ -214,13 +214,18 @@ public final class ControlRequests {
         }
     }
 
-    /** Paths come from the client's point of view: they must be absolute and exist for root. */
-    private static String checkFile(String what, String path) throws Refusal {
+    /**
+     * Paths come from the client's point of view: they must be absolute, exist, and be
+     * files the caller could open themselves (read, and write for disks).
+     */
+    private static String checkFile(String what, String path, Caller caller, boolean write) throws Refusal {
         if (!path.startsWith("/")) throw new Refusal(EINVAL, what + " path must be absolute: " + path);
         Path p = Path.of(path);
         if (!Files.exists(p)) throw new Refusal(ENOENT, what + " " + path + " not found");
         try {
-            return p.toRealPath().toString();
+            Path real = p.toRealPath();
+            if (!FileAccess.permits(real, caller, write)) throw new Refusal(EPERM, what + " " + path + ": permission denied");
+            return real.toString();
         } catch (IOException e) {
             throw new Refusal(ENOENT, what + " " + path + ": " + e.getMessage());
         }

@@ -32,6 +32,12 @@ public final class DiskImage implements AutoCloseable {
             };
             List<Qcow2Chain.Layer> layers = top == null ? Qcow2Chain.backingPaths(Path.of(path))
                     : Qcow2Chain.backingPaths(Path.of(path), top);
+            if (top == null && layers.size() > 1 && !path.endsWith(".qcow2")) {
+                // A guest can write a qcow2 header into its raw disk; probing must not let it name
+                // a host file as its backing image. Overlays need a declared (or evident) format.
+                throw new IllegalArgumentException("disk " + path + ": detected as qcow2 with a backing file; "
+                        + "declare it with \"format qcow2\" (or name it *.qcow2) to use backing files");
+            }
             for (int i = 0; i < layers.size(); i++) {
                 Qcow2Chain.Layer layer = layers.get(i);
                 boolean writable = i == 0 && !readOnly;
