@@ -100,6 +100,19 @@ class VionetVmTest {
             // SIGKILL the vionet process: the VM runs on, its status says why.
             DeviceProcess vionet = f.onEvents(() -> vm.devices.stream().filter(d -> d.name().startsWith("vionet")).findFirst().orElseThrow());
             int pid = vionet.pid();
+            // DESIGN.md section 2 in the vionet process: guest RAM mapped shared, sealed, not dumped, not forked.
+            long guestRam = -1;
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/maps"))) {
+                if (line.contains("/memfd:")) {
+                    guestRam = Long.parseUnsignedLong(line.substring(0, line.indexOf('-')), 16);
+                    break;
+                }
+            }
+            assertTrue(guestRam > 0, "vionet maps guest memory");
+            vmd.testing.MemoryContract.assertSealedGuestMapping(pid, guestRam);
+            Object own = Files.getAttribute(Path.of("/proc/" + pid + "/ns/net"), "unix:ino");
+            assertNotEquals(Files.getAttribute(Path.of("/run/netns/" + ns), "unix:ino"), own, "vionet has its own network namespace");
+            assertNotEquals(Files.getAttribute(Path.of("/proc/thread-self/ns/net"), "unix:ino"), own, "not the host's either");
             Signals.kill(pid, Signals.SIGKILL);
             long deadline = System.currentTimeMillis() + 10_000;
             while (f.onEvents(() -> vm.devices.contains(vionet)) && System.currentTimeMillis() < deadline) Thread.sleep(50);
@@ -116,6 +129,44 @@ class VionetVmTest {
             } catch (IllegalStateException e) {
                 System.err.println(e.getMessage());
             }
+        }
+    }
+
+    /**
+     * A switch: the parent creates its bridge inside the test's namespace, puts the VM's tap
+     * on it with the switch's group, and hands vionet a locked interface with vm.conf's lladdr.
+     */
+    @Test
+    void switchBecomesABridgeWithTheTapOnIt() throws Exception {
+        Prerequisites.requireRoot();
+        Prerequisites.require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun");
+        Prerequisites.requireTool("/usr/sbin/ip");
+        String ns = "vmdtest-sw-" + ProcessHandle.current().pid();
+        run("/usr/sbin/ip", "netns", "add", ns);
+        try (VmFixture f = new VmFixture()) {
+            NsCalls calls = LibraryLoader.create(NsCalls.class).load("c");
+            int nsFd = Fds.open("/run/netns/" + ns, Fds.O_RDONLY);
+            int rc = f.onEvents(() -> calls.setns(nsFd, CLONE_NEWNET));
+            Fds.close(nsFd);
+            assertEquals(0, rc);
+            vmd.parent.config.IpPrefix prefix = new vmd.parent.config.IpPrefix(java.net.InetAddress.getByName("100.64.0.0"), 10);
+            f.onEvents(() -> f.registry().network(prefix,
+                    List.of(new vmd.parent.config.SwitchConfig("uplink", true, "vmdtbr0", "7", true, -1, true))));
+            VmConfig c = VmConfig.builder("swtest").boot(VmFixture.TEST_GUEST.toString()).memory(128L << 20).cpus(1)
+                    .iface(new InterfaceConfig(false, "vmdttap0", "uplink", vmd.parent.config.MacAddress.parse("02:00:00:aa:bb:cc"),
+                            false, null, -1, true))
+                    .cmdline("console=ttyS0").build();
+            f.start(c);
+            f.awaitConsole("VMDTEST READY", BOOT);
+            String links = run("/usr/sbin/ip", "-n", ns, "-o", "-d", "link", "show", "vmdttap0");
+            assertTrue(links.contains("master vmdtbr0"), links);
+            assertTrue(links.contains("group 7"), links);
+            assertTrue(run("/usr/sbin/ip", "-n", ns, "-o", "-d", "link", "show", "vmdtbr0").contains("bridge"));
+            f.type("pci\r");
+            f.awaitConsole("VMDTEST OK pci", Duration.ofSeconds(30));
+            assertTrue(f.console().contains("1af4:1041"), f.console());
+        } finally {
+            run("/usr/sbin/ip", "netns", "del", ns);
         }
     }
 
