@@ -19,7 +19,7 @@ public final class NetCounters {
     public final AtomicLong txFiltered = new AtomicLong();
     /** Writes the tap refused (interface down, full, invalid). */
     public final AtomicLong txErrors = new AtomicLong();
-    public final AtomicLong dhcpReplies = new AtomicLong();
+    public final AtomicLong dhcpReplies = new AtomicLong(), dhcpAcks = new AtomicLong();
 
     @Override
     public String toString() {

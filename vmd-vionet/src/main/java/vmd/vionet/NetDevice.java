@@ -257,7 +257,14 @@ public final class NetDevice implements VhostUserDevice {
                 byte[] frame = java.util.Arrays.copyOfRange(all, h, all.length);
                 byte[] reply = dhcp.respond(frame, frame.length);
                 if (reply != null) {
-                    counters.dhcpReplies.incrementAndGet();
+                    long n = counters.dhcpReplies.incrementAndGet();
+                    int type = reply.length > 42 + 242 && reply[42 + 240] == DhcpResponder.OPT_MESSAGE_TYPE ? reply[42 + 242] & 0xff : 0;
+                    if (type == DhcpResponder.ACK) counters.dhcpAcks.incrementAndGet();
+                    if (n <= 20) {
+                        DhcpResponder.Request r = dhcp.parse(frame, frame.length);
+                        log.info("{}: dhcp: {} -> {} {}", name, dhcpName(r == null ? 0 : r.messageType()), dhcpName(type),
+                                Frames.ipv4(dhcp.guestAddress()));
+                    }
                     inject(reply);
                 }
                 return; // a local interface's DHCP is ours, never the host's
@@ -291,6 +298,19 @@ public final class NetDevice implements VhostUserDevice {
                 return;
             }
         }
+    }
+
+    static String dhcpName(int type) {
+        return switch (type) {
+            case 0 -> "BOOTP";
+            case DhcpResponder.DISCOVER -> "DISCOVER";
+            case DhcpResponder.OFFER -> "OFFER";
+            case DhcpResponder.REQUEST -> "REQUEST";
+            case DhcpResponder.ACK -> "ACK";
+            case DhcpResponder.NAK -> "NAK";
+            case DhcpResponder.INFORM -> "INFORM";
+            default -> "type " + type;
+        };
     }
 
     static void putNumBuffers(DescriptorChain first, int n) {

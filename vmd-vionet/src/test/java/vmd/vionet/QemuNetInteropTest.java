@@ -121,4 +121,49 @@ class QemuNetInteropTest {
             }
         }
     }
+
+    /**
+     * A DHCP client nobody here wrote: SeaBIOS boots the NIC's iPXE ROM (Debian ipxe-qemu,
+     * QEMU's default romfile for virtio-net-pci), whose DHCP must get our OFFER and ACK.
+     */
+    @Test
+    void ipxeGetsALeaseFromOurDhcp() throws Exception {
+        Prerequisites.requireRoot();
+        Prerequisites.requireTool(QEMU);
+        Prerequisites.require(NetNs.available(), "/usr/sbin/ip and /dev/net/tun");
+        Prerequisites.require(java.nio.file.Files.exists(Path.of("/usr/lib/ipxe/qemu/efi-virtio.rom")), "ipxe-qemu");
+        String tapName = "vmdp" + ProcessHandle.current().pid() % 100000;
+        try (NetNs ns = NetNs.create("vmdtest-ipxe")) {
+            TapFd tap = TapFd.open(tapName);
+            ns.adopt(tapName);
+            ns.exec(NetNs.IP, "addr", "add", "100.64.1.2/31", "dev", tapName);
+            ns.exec(NetNs.IP, "link", "set", tapName, "up");
+            byte[] mac = VionetMain.parseMac(MAC);
+            NetDevice device = new NetDevice("net0", tap, mac, false, new DhcpResponder(mac, VionetMain.hostMacFor(mac),
+                    Frames.parseIpv4("100.64.1.3"), Frames.parseIpv4("100.64.1.2"), "ipxeguest"));
+            Path sock = dir.resolve("ipxe.sock");
+            VhostUserBackend backend = new VhostUserBackend(device, "vionet-for-ipxe");
+            UnixListener listener = UnixListener.listen(sock);
+            Thread t = new Thread(() -> BackendServer.serveAll(listener, backend), "vionet-backend");
+            t.setDaemon(true);
+            t.start();
+            Process qemu = new ProcessBuilder(QEMU, "-nodefaults", "-display", "none", "-accel", "tcg", "-m", "256",
+                    "-object", "memory-backend-memfd,id=mem,size=256M,share=on", "-machine", "pc,memory-backend=mem",
+                    "-chardev", "socket,id=c0,path=" + sock, "-netdev", "vhost-user,id=n0,chardev=c0",
+                    "-device", "virtio-net-pci,netdev=n0,vectors=0,bootindex=1,mac=" + MAC, "-boot", "n", "-no-reboot")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("qemu-ipxe.log").toFile()).start();
+            try {
+                assertTrue(vmd.vhostuser.TestRing.eventually(90_000, () -> device.counters().dhcpAcks.get() >= 1 || !qemu.isAlive()),
+                        "iPXE was acked");
+                assertTrue(device.counters().dhcpAcks.get() >= 1, "iPXE completed DHCP: " + device.counters());
+            } finally {
+                System.err.println("vionet: " + device.counters());
+                qemu.destroyForcibly();
+                qemu.waitFor(10, TimeUnit.SECONDS);
+                backend.stop();
+                listener.close();
+                vmd.sys.Fds.closeQuietly(tap.fd());
+            }
+        }
+    }
 }
