@@ -137,7 +137,7 @@ final class RxWorker {
             while (!stopping) {
                 if (pendingInjected == null) pendingInjected = dev.pollInjected();
                 if (pendingInjected != null) {
-                    if (!copyIn(pendingInjected, pendingInjected.length, true)) {
+                    if (!copyIn(pendingInjected, pendingInjected.length)) {
                         starved = true;
                         break;
                     }
@@ -200,7 +200,7 @@ final class RxWorker {
     /** Reads one frame; returns its length, or -1 if the tap had none (or failed). */
     private int readTap() {
         boolean locked = dev.filter().locked();
-        boolean vnet = dev.headerLength() > 0 && tapHasVnetHdr();
+        boolean vnet = dev.tapVnetHdr();
         int h = dev.headerLength();
         iov.clear();
         staging.clear();
@@ -261,7 +261,7 @@ final class RxWorker {
                 return frameLen;
             }
             if (!vnet) zero(staging, 0, h);
-            if (dev.mergeable() ? capacityLimit() < total : held.peekFirst().writableLength() < total) {
+            if (dev.mergeable() ? capacity() < total : held.peekFirst().writableLength() < total) {
                 c.rxOversize.incrementAndGet();
                 return frameLen;
             }
@@ -276,14 +276,6 @@ final class RxWorker {
         }
         complete(total, !vnet);
         return frameLen;
-    }
-
-    private long capacityLimit() {
-        return capacity();
-    }
-
-    private boolean tapHasVnetHdr() {
-        return dev.tapVnetHdr();
     }
 
     private static void zero(ByteBuffer b, int off, int len) {
@@ -347,7 +339,7 @@ final class RxWorker {
     }
 
     /** Delivers a frame vionet made (no header); false if the guest lacks buffers for it now. */
-    private boolean copyIn(byte[] frame, int len, boolean injectedFrame) throws VirtQueueException {
+    private boolean copyIn(byte[] frame, int len) throws VirtQueueException {
         int h = dev.headerLength();
         int total = h + len;
         if (!take(total)) return false;
