@@ -139,6 +139,8 @@ struct command {
 	const char *help;
 };
 
+int cmd_net(char *why, int whylen);	/* net.c */
+
 static const struct command commands[] = {
 	{ "help", cmd_help, "list commands" },
 	{ "info", cmd_info, "boot parameters, e820, ACPI, TSC" },
@@ -146,6 +148,7 @@ static const struct command commands[] = {
 	{ "pci", cmd_pci, "list PCI bus 0" },
 	{ "rng", cmd_rng, "read 16 bytes from virtio-rng" },
 	{ "blk", cmd_blk, "virtio-blk: read+checksum, write+flush+verify, serial" },
+	{ "net", cmd_net, "DHCP, ARP and ping the router through virtio-net, then send UDP" },
 	{ "bench", cmd_bench, "time VMM exits and CPL 0 / CPL 3 execution" },
 	{ "poweroff", cmd_poweroff, "ACPI S5 through the FADT's PM1a_CNT" },
 	{ "reboot", cmd_reboot, "i8042 reset" },

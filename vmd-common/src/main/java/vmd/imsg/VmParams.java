@@ -6,7 +6,7 @@ import java.util.Objects;
  * CHILD_CONFIG for a vm process: everything it needs besides descriptors. Images,
  * /dev/kvm and the console arrive as CHILD_FD messages before it, labelled
  * {@link #FD_KVM}, {@link #FD_CONSOLE}, {@link #FD_BOOT}, {@link #FD_INITRD}, and one
- * vhost-user socket per disk ({@link #diskLabel}).
+ * vhost-user socket per disk ({@link #diskLabel}) and per network interface ({@link #nicLabel}).
  */
 public record VmParams(String name, int vmId, long memoryBytes, int vcpus, String cmdline, String bootDevice)
         implements ImsgPayload {
@@ -18,6 +18,14 @@ public record VmParams(String name, int vmId, long memoryBytes, int vcpus, Strin
     /** The label of the vhost-user socket to disk {@code i}'s vioblk process. */
     public static String diskLabel(int i) {
         return "vioblk" + i;
+    }
+
+    /** Network interfaces (OpenBSD's VM_MAX_NICS_PER_VM). */
+    public static final int MAX_NICS = 4;
+
+    /** The label of the vhost-user socket to network interface {@code i}'s vionet process. */
+    public static String nicLabel(int i) {
+        return "vionet" + i;
     }
 
     public VmParams {

@@ -110,6 +110,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         this.opts = opts;
         this.config = config;
         this.registry = new VmRegistry(events, launcher, Privileges.of(config.user()), config.firmware());
+        registry.network(config.localPrefix(), config.switches());
     }
 
     private void run() throws Exception {
@@ -197,6 +198,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         parsed.warnings().forEach(w -> log.warn("{}", w));
         config = parsed.config();
         registry.privileges(Privileges.of(config.user()));
+        registry.network(config.localPrefix(), config.switches());
         try {
             socket.owner(config.socketOwner());
         } catch (IOException e) {

@@ -107,6 +107,13 @@ public final class Machine implements PowerControl {
             transports.add(new VirtioPciTransport(disk, routing));
             pci.add(transports.get(transports.size() - 1));
         }
+        for (int i = 0; i < fds.nics().size(); i++) {
+            // The interface's vionet process serves the rings and holds the tap.
+            VhostUserFrontendDevice nic = new VhostUserFrontendDevice(memory, fds.nics().get(i),
+                    new VhostUserFrontendDevice.Options("vionet" + i, VirtioIds.NET, 0, 1024, 12, 10_000));
+            transports.add(new VirtioPciTransport(nic, routing));
+            pci.add(transports.get(transports.size() - 1));
+        }
 
         byte[] image = readAll(fds.boot(), "boot image");
         byte[] initrd = fds.initrd() >= 0 ? readAll(fds.initrd(), "initrd") : null;

@@ -161,6 +161,11 @@ public final class ControlRequests {
 
     private Vm define(VmConfig c) throws Refusal {
         checkName(c.name());
+        for (InterfaceConfig i : c.interfaces()) {
+            if (i.switchName() != null && registry.findSwitch(i.switchName()).isEmpty()) {
+                throw new Refusal(EINVAL, "invalid switch " + i.switchName());
+            }
+        }
         List<Vm> added = registry.define(List.of(c), daemon.firmware());
         if (added.isEmpty()) throw new Refusal(EEXIST, "vm " + c.name() + " already exists");
         transientVms.add(added.get(0));

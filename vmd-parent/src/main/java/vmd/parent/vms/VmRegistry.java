@@ -17,6 +17,15 @@ import vmd.parent.priv.VmResources;
 import vmd.parent.config.DiskConfig;
 import vmd.parent.config.DiskFormat;
 import vmd.imsg.VioblkParams;
+import vmd.imsg.VionetParams;
+import vmd.parent.config.InterfaceConfig;
+import vmd.parent.config.IpPrefix;
+import vmd.parent.config.MacAddress;
+import vmd.parent.config.SwitchConfig;
+import vmd.parent.priv.Bridges;
+import vmd.parent.priv.IpCommand;
+import vmd.parent.priv.LocalAddresses;
+import vmd.parent.priv.Tap;
 import vmd.sys.Fds;
 import vmd.sys.UnixSockets;
 import vmd.proc.ChildLauncher;
@@ -40,6 +49,8 @@ public final class VmRegistry implements VmProcess.Listener {
     private final Map<String, Vm> vms = new LinkedHashMap<>();
     private final Map<Vm, List<CompletableFuture<Vm>>> waiters = new LinkedHashMap<>();
     private int nextId = 1;
+    private IpPrefix localPrefix = defaultLocalPrefix();
+    private List<SwitchConfig> switches = List.of();
 
     public VmRegistry(Executor events, ChildLauncher launcher, Privileges privileges, String globalFirmware) {
         this.events = events;
@@ -69,6 +80,25 @@ public final class VmRegistry implements VmProcess.Listener {
     public boolean remove(Vm vm) {
         if (vm.process != null) return false;
         return vms.remove(vm.name(), vm);
+    }
+
+    /** vm.conf's {@code local prefix} and {@code switch} blocks (defaults: 100.64.0.0/10, none). */
+    public void network(IpPrefix localPrefix, List<SwitchConfig> switches) {
+        this.localPrefix = localPrefix;
+        this.switches = List.copyOf(switches);
+    }
+
+    private static IpPrefix defaultLocalPrefix() {
+        try {
+            return new IpPrefix(java.net.InetAddress.getByName("100.64.0.0"), 10);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An enabled switch by name: what {@code vmctl start -n} and {@code interface { switch }} may name. */
+    public Optional<SwitchConfig> findSwitch(String name) {
+        return switches.stream().filter(s -> s.enabled() && s.name().equals(name)).findFirst();
     }
 
     public void privileges(Privileges p) {
@@ -108,6 +138,13 @@ public final class VmRegistry implements VmProcess.Listener {
             fds.put(VmParams.FD_CONSOLE, vm.console.masterFd()); // the parent keeps its own copy
             startDisks(vm, vmEnds);
             for (int i = 0; i < vmEnds.size(); i++) fds.put(VmParams.diskLabel(i), vmEnds.get(i));
+            List<Integer> nicEnds = new ArrayList<>();
+            try {
+                startNics(vm, nicEnds);
+                for (int i = 0; i < nicEnds.size(); i++) fds.put(VmParams.nicLabel(i), nicEnds.get(i));
+            } finally {
+                vmEnds.addAll(nicEnds); // closed below with the disks' ends
+            }
             VmProcess p = new VmProcess(params, events, this);
             p.start(launcher, privileges, fds);
             vm.process = p;
@@ -153,6 +190,80 @@ public final class VmRegistry implements VmProcess.Listener {
                 vm.devices.add(d);
             }
         }
+    }
+
+    /**
+     * One vionet process per interface: the parent creates the tap (named, described,
+     * up/down), numbers and configures a local interface's host side, puts the tap on its
+     * switch's bridge, and hands the tap to the vionet process only; the vm process gets
+     * the other end of the vhost-user socketpair ({@code vmEnds}). The parent keeps no
+     * copy of the tap: it goes away with its vionet process.
+     */
+    private void startNics(Vm vm, List<Integer> vmEnds) {
+        VmConfig c = vm.config;
+        if (c.interfaces().size() > VmParams.MAX_NICS) {
+            throw new IllegalArgumentException("too many interfaces: " + c.interfaces().size() + " (at most " + VmParams.MAX_NICS + ")");
+        }
+        for (int i = 0; i < c.interfaces().size(); i++) {
+            InterfaceConfig ifc = c.interfaces().get(i);
+            String devName = "net" + i;
+            SwitchConfig sw = ifc.switchName() == null ? null : findSwitch(ifc.switchName()).orElse(null);
+            if (ifc.switchName() != null && sw == null) {
+                log.warn("{}: interface {}: switch \"{}\" is not configured; not attached", c.name(), i, ifc.switchName());
+            }
+            String vrf = ifc.hasRdomain() && sw == null ? Bridges.vrfFor(ifc.rdomain()) : null; // refused before any tap exists
+            MacAddress mac = ifc.lladdr() != null ? ifc.lladdr() : generatedMac(c.name(), i);
+            boolean locked = ifc.locked() || (sw != null && sw.lockedLladdr());
+            int host = 0, guest = 0;
+            if (ifc.local()) {
+                host = LocalAddresses.address(localPrefix, vm.id, i, false);
+                guest = LocalAddresses.address(localPrefix, vm.id, i, true);
+            }
+            try (Tap tap = Tap.create(ifc.name(), "vm" + vm.id + "-if" + i + "-" + c.name(), ifc.up())) {
+                if (ifc.local()) tap.addAddress(host, 31);
+                if (sw != null) {
+                    Bridges.ensure(sw);
+                    Bridges.attach(sw, tap.name());
+                } else if (vrf != null) {
+                    IpCommand.run("link", "set", "dev", tap.name(), "master", vrf);
+                }
+                if (ifc.group() != null) Bridges.setGroup(tap.name(), ifc.group());
+                MacAddress hostMac = tap.hostMac();
+                int[] pair = UnixSockets.streamPair();
+                vmEnds.add(pair[1]);
+                Map<String, Integer> fds = new LinkedHashMap<>();
+                fds.put(VionetParams.FD_TAP, tap.fd());
+                fds.put(VionetParams.FD_VHOST_USER, pair[0]);
+                DeviceProcess d = new DeviceProcess("vionet", "vionet " + c.name() + "/" + devName);
+                try {
+                    d.start(launcher, privileges, "vmd.vionet.VionetMain", fds,
+                            new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits()),
+                            events, status -> deviceExited(vm, d, status));
+                } finally {
+                    Fds.closeQuietly(pair[0]);
+                }
+                vm.devices.add(d);
+                log.info("{}: {} on {} lladdr {}{}{}{}", c.name(), devName, tap.name(), mac, locked ? " (locked)" : "",
+                        sw != null ? " switch " + sw.name() + " (" + sw.ifname() + ")" : "",
+                        ifc.local() ? " local " + LocalAddresses.text(guest) + " via " + LocalAddresses.text(host) : "");
+            }
+        }
+    }
+
+    /**
+     * A VM's MAC when vm.conf gives none: locally administered, unicast, and the same for
+     * the same VM name and interface (stable across restarts): fe:e1:ba (as OpenBSD's
+     * vmd's prefix) and three bytes of SHA-256(name/index).
+     */
+    static MacAddress generatedMac(String vmName, int nic) {
+        byte[] h;
+        try {
+            h = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((vmName + "/" + nic).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        return MacAddress.of(new byte[] {(byte) 0xfe, (byte) 0xe1, (byte) 0xba, h[0], h[1], h[2]});
     }
 
     private void deviceExited(Vm vm, DeviceProcess d, vmd.sys.WaitStatus status) {

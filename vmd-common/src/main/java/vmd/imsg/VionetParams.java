@@ -1,0 +1,41 @@
+package vmd.imsg;
+
+import java.util.Objects;
+
+/**
+ * CHILD_CONFIG for a vionet process. The tap arrives as a CHILD_FD labelled
+ * {@link #FD_TAP}, the vhost-user socket to the vm process as {@link #FD_VHOST_USER}.
+ *
+ * @param name       the device's name in logs ("net0")
+ * @param vmName     the VM's name: the DHCP host name of a local interface
+ * @param mac        the guest's Ethernet address (48 bits)
+ * @param locked     {@code locked lladdr}
+ * @param localHost  a local interface's host-side IPv4 address (the router), 0 if not local
+ * @param localGuest a local interface's guest IPv4 address, 0 if not local
+ * @param hostMac    the tap's own Ethernet address (the DHCP server's), 0 if unknown
+ */
+public record VionetParams(String name, String vmName, long mac, boolean locked, int localHost, int localGuest, long hostMac)
+        implements ImsgPayload {
+    public static final String FD_TAP = "tap";
+    public static final String FD_VHOST_USER = "vhost-user";
+
+    public VionetParams {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(vmName, "vmName");
+        if ((mac & ~0xffff_ffff_ffffL) != 0 || (hostMac & ~0xffff_ffff_ffffL) != 0) throw new IllegalArgumentException("not a 48-bit MAC");
+        if ((localHost == 0) != (localGuest == 0)) throw new IllegalArgumentException("a local interface needs both addresses");
+    }
+
+    public boolean local() {
+        return localHost != 0;
+    }
+
+    @Override
+    public void encode(PayloadWriter out) {
+        out.string(name).string(vmName).u64(mac).bool(locked).u32(localHost & 0xffffffffL).u32(localGuest & 0xffffffffL).u64(hostMac);
+    }
+
+    public static VionetParams decode(PayloadReader in) {
+        return new VionetParams(in.string(), in.string(), in.u64(), in.bool(), (int) in.u32(), (int) in.u32(), in.u64());
+    }
+}

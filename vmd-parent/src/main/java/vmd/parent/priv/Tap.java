@@ -1,0 +1,67 @@
+package vmd.parent.priv;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import vmd.parent.config.MacAddress;
+import vmd.sys.Fds;
+import vmd.vionet.TapFd;
+
+/**
+ * A VM's tap, created by the parent: /dev/net/tun with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR,
+ * named as configured or the next free {@code tapN} (the kernel picks N), described
+ * {@code vmID-ifI-NAME} as OpenBSD's vmd does, up or down as configured. Its descriptor
+ * goes to the interface's vionet process only; the tap disappears when the last
+ * descriptor closes.
+ */
+public final class Tap implements AutoCloseable {
+    private final int fd;
+    private final String name;
+
+    private Tap(int fd, String name) {
+        this.fd = fd;
+        this.name = name;
+    }
+
+    /** Creates (or attaches to an existing persistent) tap. */
+    public static Tap create(String name, String description, boolean up) {
+        TapFd t = TapFd.open(name == null ? "tap%d" : name);
+        Tap tap = new Tap(t.fd(), t.name());
+        try {
+            if (!t.vnetHdr()) throw new IllegalStateException(t.name() + " exists without IFF_VNET_HDR");
+            if (description != null) IpCommand.run("link", "set", "dev", tap.name, "alias", description);
+            IpCommand.run("link", "set", "dev", tap.name, up ? "up" : "down");
+        } catch (RuntimeException e) {
+            tap.close();
+            throw e;
+        }
+        return tap;
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The tap's own (host side) Ethernet address, or null. */
+    public MacAddress hostMac() {
+        try {
+            return MacAddress.parse(Files.readString(Path.of("/sys/class/net", name, "address")).strip());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    public void addAddress(int address, int prefixLength) {
+        IpCommand.run("addr", "add", LocalAddresses.text(address) + "/" + prefixLength, "dev", name);
+    }
+
+    /** The parent's copy; the vionet process keeps its own. */
+    @Override
+    public void close() {
+        Fds.closeQuietly(fd);
+    }
+}

@@ -1,0 +1,31 @@
+package vmd.vionet;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What a vionet device did and refused, for logs, status and tests. */
+public final class NetCounters {
+    public final AtomicLong rxFrames = new AtomicLong(), rxBytes = new AtomicLong();
+    /** Frames from the tap that did not fit the guest's buffers. */
+    public final AtomicLong rxOversize = new AtomicLong();
+    /** Frames from the tap refused by {@code locked lladdr}. */
+    public final AtomicLong rxFiltered = new AtomicLong();
+    /** Times the guest had no receive buffers while frames waited. */
+    public final AtomicLong rxNoBuffers = new AtomicLong();
+    public final AtomicLong rxErrors = new AtomicLong();
+    public final AtomicLong txFrames = new AtomicLong(), txBytes = new AtomicLong();
+    /** Guest frames shorter than a header, longer than the negotiated size, or with a bad header. */
+    public final AtomicLong txMalformed = new AtomicLong();
+    /** Guest frames refused by {@code locked lladdr}. */
+    public final AtomicLong txFiltered = new AtomicLong();
+    /** Writes the tap refused (interface down, full, invalid). */
+    public final AtomicLong txErrors = new AtomicLong();
+    public final AtomicLong dhcpReplies = new AtomicLong(), dhcpAcks = new AtomicLong();
+
+    @Override
+    public String toString() {
+        return "rx " + rxFrames + " frames " + rxBytes + " bytes (oversize " + rxOversize + ", filtered " + rxFiltered
+                + ", no buffers " + rxNoBuffers + ", errors " + rxErrors + "), tx " + txFrames + " frames " + txBytes
+                + " bytes (malformed " + txMalformed + ", filtered " + txFiltered + ", errors " + txErrors + "), dhcp "
+                + dhcpReplies;
+    }
+}

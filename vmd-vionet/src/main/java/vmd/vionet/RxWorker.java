@@ -1,0 +1,357 @@
+package vmd.vionet;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmd.sys.Fds;
+import vmd.sys.Native;
+import vmd.sys.PollSet;
+import vmd.vhostuser.Vring;
+import vmd.virtio.DescriptorChain;
+import vmd.virtio.VirtQueue;
+import vmd.virtio.VirtQueueException;
+
+/**
+ * The receive ring's thread: waits for the tap, the guest's kick (new buffers) and frames
+ * vionet made itself; moves frames into the guest's buffers.
+ *
+ * <p>Before reading the tap it takes enough buffers for the largest frame the guest
+ * accepts (several with MRG_RXBUF, as QEMU does) and reads straight into them with one
+ * readv, the guest's buffers first and a staging buffer last, so a frame that does not
+ * fit is detected (and dropped) instead of truncated. When the guest has no buffers it
+ * stops reading the tap until it kicks: the kernel queues (and past the tap's queue
+ * length drops, counting) what arrives meanwhile. Buffers taken and not filled are kept
+ * for the next frame. With {@code locked lladdr} a frame is read into the staging buffer
+ * and copied after the check, so frames for other stations never touch guest memory.
+ */
+final class RxWorker {
+    private static final Logger log = LoggerFactory.getLogger(RxWorker.class);
+    private static final int POLLNVAL = 0x20;
+    /** Frames per batch before the driver is interrupted. */
+    private static final int BATCH = 64;
+
+    private final NetDevice dev;
+    private final Vring vring;
+    private final VirtQueue queue;
+    private final int tapFd;
+    private final int injectFd;
+    private final int stopFd = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
+    private final Thread thread;
+    private volatile boolean stopping;
+    private final NetCounters c;
+
+    private final ArrayDeque<DescriptorChain> held = new ArrayDeque<>();
+    private final ByteBuffer staging = ByteBuffer.allocateDirect(VirtioNet.HDR_LEN + VirtioNet.MAX_GSO_FRAME + 4096);
+    private final IoVecs iov = new IoVecs();
+    private byte[] pendingInjected;
+    private boolean broken;
+    private int pushed;
+    private long tapQuietUntil;
+
+    RxWorker(NetDevice dev, Vring vring, int tapFd, int injectFd) {
+        this.dev = dev;
+        this.vring = vring;
+        this.queue = vring.queue();
+        this.tapFd = tapFd;
+        this.injectFd = injectFd;
+        this.c = dev.counters();
+        this.thread = new Thread(this::run, dev.name() + "-rx");
+        thread.setDaemon(true);
+    }
+
+    RxWorker start() {
+        thread.start();
+        return this;
+    }
+
+    void stop() {
+        stopping = true;
+        Fds.eventfdSignal(stopFd);
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        Fds.closeQuietly(stopFd);
+    }
+
+    private void run() {
+        PollSet withTap = new PollSet();
+        withTap.set(stopFd, vring.kickFd(), injectFd, tapFd);
+        PollSet withoutTap = new PollSet();
+        withoutTap.set(stopFd, vring.kickFd(), injectFd);
+        boolean starved = false;
+        while (!stopping) {
+            if (!broken) {
+                try {
+                    starved = serve();
+                } catch (VirtQueueException e) {
+                    log.warn("{}: broken receive ring: {}", thread.getName(), e.getMessage());
+                    vring.signalError();
+                    broken = true;
+                } catch (RuntimeException e) {
+                    log.error("{}: receive failure", thread.getName(), e);
+                    vring.signalError();
+                    broken = true;
+                }
+            }
+            long now = System.currentTimeMillis();
+            boolean quiet = now < tapQuietUntil;
+            PollSet set = starved || broken || quiet ? withoutTap : withTap;
+            try {
+                set.poll(quiet ? (int) Math.max(1, tapQuietUntil - now) : -1);
+            } catch (RuntimeException e) {
+                log.warn("{}: poll failed: {}", thread.getName(), e.getMessage());
+                vring.signalError();
+                return;
+            }
+            if (stopping) break;
+            if ((set.revents(1) & (POLLNVAL | Fds.POLLERR)) != 0) {
+                log.warn("{}: kick descriptor unusable", thread.getName());
+                vring.signalError();
+                return;
+            }
+            if (set.ready(1)) Fds.eventfdDrain(vring.kickFd());
+            if (set.ready(2)) Fds.eventfdDrain(injectFd);
+            if (set == withTap && (set.revents(3) & (POLLNVAL | Fds.POLLERR | Fds.POLLHUP)) != 0) {
+                dev.warn("tap descriptor reports revents 0x{}; pausing reads for 1 s", Integer.toHexString(set.revents(3)));
+                tapQuietUntil = System.currentTimeMillis() + 1000;
+            }
+        }
+    }
+
+    /** Delivers what it can; returns true if it stopped for want of guest buffers. */
+    boolean serve() throws VirtQueueException {
+        pushed = 0;
+        boolean starved = false;
+        int frames = 0;
+        queue.disableNotification();
+        try {
+            while (!stopping) {
+                if (pendingInjected == null) pendingInjected = dev.pollInjected();
+                if (pendingInjected != null) {
+                    if (!copyIn(pendingInjected, pendingInjected.length)) {
+                        starved = true;
+                        break;
+                    }
+                    pendingInjected = null;
+                    continue;
+                }
+                if (System.currentTimeMillis() < tapQuietUntil) break;
+                if (!take(dev.headerLength() + dev.maxRxFrame())) {
+                    starved = true;
+                    c.rxNoBuffers.incrementAndGet();
+                    break;
+                }
+                int r = readTap();
+                if (r < 0) break; // nothing more now
+                if (++frames % BATCH == 0) notifyDriver();
+            }
+        } finally {
+            notifyDriver();
+        }
+        return starved;
+    }
+
+    private void notifyDriver() {
+        if (pushed > 0 && queue.needsNotification()) vring.signalUsed();
+        pushed = 0;
+    }
+
+    /**
+     * Holds buffers with room for {@code need} bytes (one chain without MRG_RXBUF); false if
+     * the guest has not published enough (notifications are then enabled).
+     */
+    private boolean take(long need) throws VirtQueueException {
+        while (true) {
+            if (!held.isEmpty() && (!dev.mergeable() || capacity() >= need || held.size() >= queue.size())) return true;
+            DescriptorChain ch = queue.pop();
+            if (ch == null) {
+                if (queue.enableNotification()) {
+                    queue.disableNotification();
+                    continue;
+                }
+                return false;
+            }
+            if (ch.writableLength() < dev.headerLength()) {
+                // Not even room for a header: give it back empty (the driver drops it) and go on.
+                queue.pushUsed(ch, 0);
+                pushed++;
+                c.rxErrors.incrementAndGet();
+                continue;
+            }
+            held.addLast(ch);
+        }
+    }
+
+    private long capacity() {
+        long cap = 0;
+        for (DescriptorChain ch : held) cap += ch.writableLength();
+        return cap;
+    }
+
+    /** Reads one frame; returns its length, or -1 if the tap had none (or failed). */
+    private int readTap() {
+        boolean locked = dev.filter().locked();
+        boolean vnet = dev.tapVnetHdr();
+        int h = dev.headerLength();
+        iov.clear();
+        staging.clear();
+        int usable; // bytes of guest buffers in the iovec
+        if (locked) {
+            if (!vnet) {
+                iov.add(staging, h, staging.capacity() - h);
+            } else {
+                iov.add(staging, 0, staging.capacity());
+            }
+            usable = 0;
+        } else {
+            usable = 0;
+            int skip = vnet ? 0 : h;
+            boolean full = false;
+            for (DescriptorChain ch : held) {
+                for (DescriptorChain.Segment s : ch.writableSegments()) {
+                    int len = s.length();
+                    if (skip >= len) {
+                        skip -= len;
+                        usable += len;
+                        continue;
+                    }
+                    if (iov.count() >= IoVecs.MAX - 1) {
+                        full = true;
+                        break;
+                    }
+                    iov.add(s.buffer(), skip, len - skip);
+                    usable += len;
+                    skip = 0;
+                }
+                if (full || !dev.mergeable()) break;
+            }
+            iov.add(staging, 0, staging.capacity());
+        }
+        long n;
+        while (true) {
+            n = NetSyscalls.get().readv(tapFd, iov.address(), iov.count());
+            if (n >= 0) break;
+            int errno = Native.errno();
+            if (errno == NetSyscalls.EINTR) continue;
+            if (errno != NetSyscalls.EAGAIN) {
+                c.rxErrors.incrementAndGet();
+                dev.warn("tap read: errno {}; pausing reads for 1 s", errno);
+                tapQuietUntil = System.currentTimeMillis() + 1000;
+            }
+            return -1;
+        }
+        int total = (int) n + (vnet ? 0 : h);
+        int frameLen = total - h;
+        if (frameLen < VirtioNet.ETH_HLEN) {
+            c.rxErrors.incrementAndGet();
+            return 0;
+        }
+        if (locked) {
+            if (!dev.filter().allowIncoming(staging, h, frameLen)) {
+                c.rxFiltered.incrementAndGet();
+                return frameLen;
+            }
+            if (!vnet) zero(staging, 0, h);
+            if (dev.mergeable() ? capacity() < total : held.peekFirst().writableLength() < total) {
+                c.rxOversize.incrementAndGet();
+                return frameLen;
+            }
+            staging.limit(total);
+            scatter(staging, total);
+            return frameLen;
+        }
+        if (total > usable) {
+            c.rxOversize.incrementAndGet();
+            dev.warn("dropped a {}-byte frame: the guest's buffers hold {}", frameLen, usable - h);
+            return frameLen;
+        }
+        complete(total, !vnet);
+        return frameLen;
+    }
+
+    private static void zero(ByteBuffer b, int off, int len) {
+        for (int i = 0; i < len; i++) b.put(off + i, (byte) 0);
+    }
+
+    /**
+     * The frame (header included, {@code total} bytes) is in the held buffers: fix the
+     * header (zero it if the tap gave none; clear offload flags the guest did not take;
+     * num_buffers), and give the buffers used to the driver.
+     */
+    private void complete(int total, boolean zeroHeader) {
+        int h = dev.headerLength();
+        List<DescriptorChain> used = new ArrayList<>();
+        List<Integer> lens = new ArrayList<>();
+        long left = total;
+        while (left > 0) {
+            DescriptorChain ch = held.pollFirst();
+            int n = (int) Math.min(left, ch.writableLength());
+            used.add(ch);
+            lens.add(n);
+            left -= n;
+        }
+        DescriptorChain first = used.get(0);
+        if (zeroHeader) first.writeWritable(0, ByteBuffer.allocate(h));
+        else if (!NetDevice.has(dev.negotiated(), VirtioNet.F_GUEST_CSUM)) {
+            first.writeWritable(0, ByteBuffer.allocate(2)); // flags and gso_type: none without GUEST_CSUM
+        }
+        if (h == VirtioNet.HDR_LEN) NetDevice.putNumBuffers(first, used.size());
+        for (int i = 0; i < used.size(); i++) {
+            queue.pushUsed(used.get(i), lens.get(i));
+            pushed++;
+        }
+        c.rxFrames.incrementAndGet();
+        c.rxBytes.addAndGet(total - h);
+    }
+
+    /** Copies a whole frame (header first, {@code total} bytes from {@code src}'s position 0) into the held buffers. */
+    private void scatter(ByteBuffer src, int total) {
+        int at = 0;
+        List<DescriptorChain> used = new ArrayList<>();
+        List<Integer> lens = new ArrayList<>();
+        while (at < total) {
+            DescriptorChain ch = held.pollFirst();
+            ByteBuffer part = src.duplicate();
+            part.position(at).limit(Math.min(total, at + (int) Math.min(Integer.MAX_VALUE, ch.writableLength())));
+            int n = ch.writeWritable(0, part);
+            used.add(ch);
+            lens.add(n);
+            at += n;
+            if (n == 0) break;
+        }
+        int h = dev.headerLength();
+        if (h == VirtioNet.HDR_LEN) NetDevice.putNumBuffers(used.get(0), used.size());
+        for (int i = 0; i < used.size(); i++) {
+            queue.pushUsed(used.get(i), lens.get(i));
+            pushed++;
+        }
+        c.rxFrames.incrementAndGet();
+        c.rxBytes.addAndGet(total - h);
+    }
+
+    /** Delivers a frame vionet made (no header); false if the guest lacks buffers for it now. */
+    private boolean copyIn(byte[] frame, int len) throws VirtQueueException {
+        int h = dev.headerLength();
+        int total = h + len;
+        if (!take(total)) return false;
+        if (dev.mergeable() ? capacity() < total : held.peekFirst().writableLength() < total) {
+            c.rxOversize.incrementAndGet();
+            return true;
+        }
+        ByteBuffer b = ByteBuffer.allocate(total);
+        b.position(h);
+        b.put(frame, 0, len);
+        b.flip();
+        scatter(b, total);
+        return true;
+    }
+}

@@ -1,0 +1,168 @@
+package vmd.vionet;
+
+import java.io.IOException;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmd.imsg.VionetParams;
+import vmd.proc.ChildSession;
+import vmd.vhostuser.BackendCommandLine;
+import vmd.vhostuser.BackendServer;
+import vmd.vhostuser.VhostUserBackend;
+
+/**
+ * The vionet process: a virtio-net vhost-user back-end for one interface.
+ *
+ * <p>Under vmd it is a child: the tap and the vhost-user socket arrive as descriptors on
+ * fd 3 and it opens nothing (it keeps its own, empty network namespace: a tap descriptor
+ * works from any namespace). On its own it follows the vhost-user back-end program
+ * conventions, for any front-end (QEMU's {@code -netdev vhost-user}):
+ * {@code vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]
+ * [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--hostname NAME]}. With
+ * {@code --local}, HOST is the host side of the /31 (the router and DHCP server) and the
+ * guest is offered the other address.
+ */
+public final class VionetMain {
+    private static final Logger log = LoggerFactory.getLogger(VionetMain.class);
+    private static final int SYS_SOCKET = 41;
+    static final String USAGE = "usage: vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]"
+            + " [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--hostname NAME]";
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 && System.getenv(vmd.proc.ChildLauncher.ENV_PARENT_PID) != null) {
+            System.exit(runChild());
+        }
+        System.exit(runStandalone(args));
+    }
+
+    private static int runChild() throws InterruptedException {
+        ChildSession session = ChildSession.begin("vionet");
+        VionetParams p = session.config().decode(VionetParams::decode);
+        int tapFd = session.takeFd(VionetParams.FD_TAP);
+        if (tapFd < 0) throw new IllegalStateException("no tap descriptor from the parent");
+        int vhost = session.takeFd(VionetParams.FD_VHOST_USER);
+        if (vhost < 0) throw new IllegalStateException("no vhost-user socket from the parent");
+        TapFd tap = TapFd.of(tapFd);
+        byte[] mac = macBytes(p.mac());
+        DhcpResponder dhcp = null;
+        if (p.local()) {
+            byte[] hostMac = p.hostMac() != 0 ? macBytes(p.hostMac()) : hostMacFor(mac);
+            dhcp = new DhcpResponder(mac, hostMac, p.localGuest(), p.localHost(), p.vmName());
+        }
+        NetDevice device = new NetDevice(p.name(), tap, mac, p.locked(), dhcp);
+        log.info("{}: tap {}, lladdr {}{}{}", p.name(), tap.name(), macString(mac), p.locked() ? " (locked)" : "",
+                p.local() ? ", local " + Frames.ipv4(p.localGuest()) + " via " + Frames.ipv4(p.localHost()) : "");
+        vmd.sys.Seccomp.lockDown(SYS_SOCKET); // before the first guest frame: no programs, processes or sockets
+        new VhostUserBackend(device, p.vmName() + "/" + p.name()).serve(vhost);
+        log.info("{}: front-end gone; {}", p.name(), device.counters());
+        device.close();
+        return 0;
+    }
+
+    /** OpenBSD's host side address of a local interface when the tap's is unknown: the VM's plus one. */
+    static byte[] hostMacFor(byte[] mac) {
+        byte[] h = mac.clone();
+        h[5]++;
+        return h;
+    }
+
+    static byte[] macBytes(long bits) {
+        byte[] b = new byte[6];
+        for (int i = 0; i < 6; i++) b[i] = (byte) (bits >>> (8 * (5 - i)));
+        return b;
+    }
+
+    static String macString(byte[] m) {
+        StringBuilder sb = new StringBuilder();
+        for (byte x : m) sb.append(sb.length() > 0 ? ":" : "").append(String.format("%02x", x & 0xff));
+        return sb.toString();
+    }
+
+    static byte[] parseMac(String s) {
+        String[] p = s.split(":", -1);
+        if (p.length != 6) throw new IllegalArgumentException("not a MAC address: " + s);
+        byte[] b = new byte[6];
+        for (int i = 0; i < 6; i++) {
+            if (p[i].isEmpty() || p[i].length() > 2) throw new IllegalArgumentException("not a MAC address: " + s);
+            b[i] = (byte) Integer.parseInt(p[i], 16);
+        }
+        return b;
+    }
+
+    /** A random locally administered unicast address. */
+    static byte[] randomMac() {
+        byte[] b = new byte[6];
+        new java.security.SecureRandom().nextBytes(b);
+        b[0] = (byte) ((b[0] & 0xfc) | 0x02);
+        return b;
+    }
+
+    private static int runStandalone(String[] args) throws IOException {
+        BackendCommandLine cmd;
+        String tapName = null, local = null, hostname = "vm";
+        int tapFd = -1;
+        byte[] mac = null;
+        boolean locked = false;
+        try {
+            cmd = BackendCommandLine.parse(args);
+            List<String> rest = cmd.rest();
+            for (int i = 0; i < rest.size(); i++) {
+                String a = rest.get(i);
+                String opt = a, value = null;
+                int eq = a.indexOf('=');
+                if (a.startsWith("--") && eq > 0) {
+                    opt = a.substring(0, eq);
+                    value = a.substring(eq + 1);
+                }
+                switch (opt) {
+                    case "--locked" -> locked = true;
+                    case "--tap", "--tap-fd", "--mac", "--local", "--hostname" -> {
+                        if (value == null) {
+                            if (++i >= rest.size()) throw new IllegalArgumentException(opt + " needs a value");
+                            value = rest.get(i);
+                        }
+                        switch (opt) {
+                            case "--tap" -> tapName = value;
+                            case "--tap-fd" -> tapFd = Integer.parseInt(value);
+                            case "--mac" -> mac = parseMac(value);
+                            case "--local" -> local = value;
+                            default -> hostname = value;
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("unknown option " + a);
+                }
+            }
+            if (!cmd.printCapabilities() && (tapName == null) == (tapFd < 0)) {
+                throw new IllegalArgumentException("one of --tap NAME or --tap-fd N is required");
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("vionet: " + e.getMessage());
+            System.err.println(USAGE);
+            return 1;
+        }
+        if (cmd.printCapabilities()) return BackendServer.run(cmd, "net", List.of(), null, System.out);
+        TapFd tap = tapName != null ? TapFd.open(tapName) : TapFd.of(tapFd);
+        if (mac == null) mac = randomMac();
+        DhcpResponder dhcp = null;
+        if (local != null) {
+            int[] pair = parseLocal(local);
+            dhcp = new DhcpResponder(mac, hostMacFor(mac), pair[1], pair[0], hostname);
+            log.info("local interface: guest {} via {}", Frames.ipv4(pair[1]), Frames.ipv4(pair[0]));
+        }
+        NetDevice device = new NetDevice(tap.name(), tap, mac, locked, dhcp);
+        log.info("vionet on {}, lladdr {}", tap, macString(mac));
+        int rc = BackendServer.run(cmd, "net", List.of(), new VhostUserBackend(device, "vionet " + tap.name()), System.out);
+        device.close();
+        return rc;
+    }
+
+    /** {@code HOST/31} to {host, guest}: the guest has the other address of the /31. */
+    static int[] parseLocal(String s) {
+        int slash = s.indexOf('/');
+        if (slash < 0 || !s.substring(slash + 1).equals("31")) throw new IllegalArgumentException("--local wants ADDR/31: " + s);
+        int host = Frames.parseIpv4(s.substring(0, slash));
+        return new int[] {host, host ^ 1};
+    }
+
+    private VionetMain() {}
+}

@@ -1,0 +1,22 @@
+package vmd.vionet;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
+import vmd.imsg.PayloadReader;
+import vmd.imsg.PayloadWriter;
+import vmd.imsg.VionetParams;
+
+class VionetParamsTest {
+    @Test
+    void roundTrips() {
+        VionetParams p = new VionetParams("net1", "web", 0xfee1ba000102L, true, Frames.parseIpv4("192.168.1.2"),
+                Frames.parseIpv4("192.168.1.3"), 0x020000000001L);
+        PayloadWriter w = new PayloadWriter();
+        p.encode(w);
+        assertEquals(p, VionetParams.decode(new PayloadReader(w.toByteArray())));
+        assertTrue(p.local());
+        assertThrows(IllegalArgumentException.class, () -> new VionetParams("n", "v", 1L << 48, false, 0, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new VionetParams("n", "v", 1, false, 1, 0, 0));
+    }
+}
