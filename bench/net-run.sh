@@ -1,0 +1,119 @@
+#!/bin/bash
+# Benchmark our vionet back-end against QEMU's built-in virtio-net on a tap, under the same
+# Linux guest (QEMU TCG, the test guest of scripts/guest-images.sh with the bench-net
+# scenario of bench/net/ appended to its initramfs), in one run. Root only: it creates a
+# network namespace (vmdbench-net) and a tap inside it; nothing is configured outside it.
+# Usage: bench/net-run.sh [--no-build] [--mb N (32)] [--udp-seconds S (5)] [--dir DIR]
+# Prints a Markdown table on stdout (progress on stderr). See bench/README.md ("vionet").
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+build=1 mb=32 udp=5 dir=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-build) build=0 ;;
+	--mb) mb=$2; shift ;;
+	--udp-seconds) udp=$2; shift ;;
+	--dir) dir=$2; shift ;;
+	*) echo "usage: bench/net-run.sh [--no-build] [--mb N] [--udp-seconds S] [--dir DIR]" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ "$(id -u)" = 0 ] || { echo "bench/net-run.sh: needs root (netns, tap)" >&2; exit 1; }
+IMAGES=${VMD_GUEST_IMAGES:-/var/cache/vmd/guest-images}
+[ -f "$IMAGES/vmlinuz" ] && [ -f "$IMAGES/initramfs.cpio.gz" ] ||
+	{ echo "bench/net-run.sh: no guest images in $IMAGES (run scripts/guest-images.sh)" >&2; exit 1; }
+QEMU=/usr/bin/qemu-system-x86_64
+if [ "$build" = 1 ]; then (cd "$ROOT" && mvn -o -q package -DskipTests) >&2; fi
+VMD_HOME="$ROOT/build/vmd"
+[ -d "$VMD_HOME/lib" ] || { echo "bench: no $VMD_HOME/lib; build first" >&2; exit 1; }
+set +u; . "$VMD_HOME/bin/vmd-env"; set -u
+
+[ -n "$dir" ] || dir=$(mktemp -d /tmp/vmd-netbench.XXXXXX)
+mkdir -p "$dir"
+NS=vmdbench-net TAP=vmdbt0 HOST=100.64.1.2 GUEST=100.64.1.3 MAC=52:54:00:12:34:57 PORT=5555
+PY=$(command -v python3)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	ip netns del "$NS" 2>/dev/null || true
+}
+trap cleanup EXIT
+ip netns del "$NS" 2>/dev/null || true
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+
+# The test guest's initramfs plus a second archive holding /scenarios/bench-net.sh (the
+# kernel unpacks concatenated archives in turn).
+mkdir -p "$dir/extra/scenarios"
+cp "$ROOT/bench/net/bench-net.sh" "$dir/extra/scenarios/"
+(cd "$dir/extra" && find . | cpio --create --format=newc --owner=0:0 --quiet | gzip -1) > "$dir/extra.cpio.gz"
+cat "$IMAGES/initramfs.cpio.gz" "$dir/extra.cpio.gz" > "$dir/initramfs.cpio.gz"
+
+tap_up() {
+	ip -n "$NS" tuntap add mode tap name "$TAP"
+	ip -n "$NS" addr add "$HOST/31" dev "$TAP"
+	ip -n "$NS" link set "$TAP" up
+}
+
+boot() { # boot NAME NETDEV-ARGS...
+	local name=$1; shift
+	ip netns exec "$NS" "$PY" "$ROOT/bench/net/server.py" "$HOST" "$GUEST" "$PORT" $((mb << 20)) "$udp" \
+		> "$dir/server-$name.log" 2>&1 &
+	local srv=$!; pids+=("$srv")
+	for _ in $(seq 50); do grep -q READY "$dir/server-$name.log" 2>/dev/null && break; sleep 0.1; done
+	echo "bench: booting the guest with $name" >&2
+	local t0=$(date +%s)
+	ip netns exec "$NS" timeout 240 "$QEMU" -nodefaults -display none -accel tcg -m 512 \
+		-object memory-backend-memfd,id=mem,size=512M,share=on -machine pc,memory-backend=mem \
+		"$@" -serial "file:$dir/console-$name.log" -no-reboot \
+		-kernel "$IMAGES/vmlinuz" -initrd "$dir/initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 vmdguest.run=bench-net vmdguest.net_mb=$mb vmdguest.ip=$GUEST/31 vmdguest.router=$HOST vmdguest.port=$PORT vmdguest.timeout=200" \
+		> "$dir/qemu-$name.log" 2>&1 || true
+	echo "bench: $name done in $(( $(date +%s) - t0 )) s" >&2
+	wait "$srv" 2>/dev/null || true
+	grep -q "VMDGUEST PASS bench-net" "$dir/console-$name.log" ||
+		{ echo "bench: $name failed:" >&2; grep VMDGUEST "$dir/console-$name.log" >&2 || true; tail -5 "$dir/qemu-$name.log" >&2; return 1; }
+}
+
+# --- ours: vionet (the distribution's JVM flags and class path) on the tap
+tap_up
+ip netns exec "$NS" $JAVA $VMD_JVM_FLAGS -Dvmd.log.level=WARN -cp "$VMD_CP" vmd.vionet.VionetMain \
+	--socket-path "$dir/vionet.sock" --tap "$TAP" --mac "$MAC" --local "$HOST/31" > "$dir/vionet.log" 2>&1 &
+vpid=$!; pids+=("$vpid")
+for _ in $(seq 100); do [ -S "$dir/vionet.sock" ] && break; sleep 0.1; done
+[ -S "$dir/vionet.sock" ] || { echo "bench: vionet did not start:" >&2; cat "$dir/vionet.log" >&2; exit 1; }
+boot vionet -chardev "socket,id=c0,path=$dir/vionet.sock" -netdev vhost-user,id=n0,chardev=c0 \
+	-device "virtio-net-pci,netdev=n0,vectors=0,mac=$MAC"
+# The java launcher may be a wrapper: take the JVM itself (the deepest descendant).
+jpid=$vpid
+while c=$(cat /proc/$jpid/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | head -1) && [ -n "$c" ]; do jpid=$c; done
+rss=$(awk '/^VmRSS/{print $2}' /proc/$jpid/status) hwm=$(awk '/^VmHWM/{print $2}' /proc/$jpid/status)
+kill "$vpid" 2>/dev/null || true; wait "$vpid" 2>/dev/null || true
+ip -n "$NS" link del "$TAP"
+
+# --- QEMU: virtio-net-pci on a tap (vhost=off), same guest, same address, same vectors=0
+tap_up
+boot qemu -netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,vhost=off" \
+	-device "virtio-net-pci,netdev=n0,vectors=0,mac=$MAC"
+ip -n "$NS" link del "$TAP"
+
+# --- table
+"$PY" - "$dir" "$rss" "$hwm" "$mb" <<'PYEOF'
+import re, sys
+d, rss, hwm, mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def parse(name):
+    srv = open(f"{d}/server-{name}.log").read(); con = open(f"{d}/console-{name}.log", errors="replace").read()
+    g = re.search(r"G2H (\d+) ([\d.]+)", srv); h = re.search(r"H2G (\d+) ([\d.]+)", srv)
+    u = re.search(r"UDP (\d+) ([\d.]+)", srv); rx = re.search(r"VMDGUEST UDPRX (\d+)", con)
+    return {"g2h": int(g[1]) / float(g[2]) / 1e6, "h2g": int(h[1]) / float(h[2]) / 1e6,
+            "pps": int(rx[1]) / float(u[2]), "sent": int(u[1]) / float(u[2])}
+v, q = parse("vionet"), parse("qemu")
+print(f"| metric | vionet | QEMU tap | ratio (ours / qemu) |")
+print(f"|---|---:|---:|---:|")
+print(f"| TCP guest -> host, {mb} MiB (MB/s) | {v['g2h']:.1f} | {q['g2h']:.1f} | {v['g2h']/q['g2h']:.2f} |")
+print(f"| TCP host -> guest, {mb} MiB (MB/s) | {v['h2g']:.1f} | {q['h2g']:.1f} | {v['h2g']/q['h2g']:.2f} |")
+print(f"| UDP 64-byte frames received by the guest (packets/s) | {v['pps']:.0f} | {q['pps']:.0f} | {v['pps']/q['pps']:.2f} |")
+print(f"| (UDP offered by the host, packets/s) | {v['sent']:.0f} | {q['sent']:.0f} | |")
+print(f"| vionet VmRSS / VmHWM (MiB) | {rss/1024:.1f} / {hwm/1024:.1f} | | |")
+PYEOF
+echo "bench: logs in $dir" >&2
