@@ -71,8 +71,12 @@ final class Daemonizer {
         return 1;
     }
 
-    /** In the daemon copy, once it serves: detach from the terminal, log to syslog, write the pidfile. */
-    static void detach(String pidFile) {
+    /**
+     * In the daemon copy, before it spawns any child: log to syslog, and move stdin and
+     * stdout to /dev/null and stderr to a pipe forwarded to syslog, so that no child ever
+     * holds the terminal (or the pipes) of whoever started vmd.
+     */
+    static void redirectToSyslog() {
         SyslogAppender syslog = new SyslogAppender("vmd", SyslogAppender.DEV_LOG);
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
         syslog.setContext(ctx);
@@ -92,6 +96,10 @@ final class Daemonizer {
         Thread t = new Thread(() -> forward(pipe[0], syslog), "syslog-stderr");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** In the daemon copy, once it serves: write the pidfile and tell the starting vmd. */
+    static void announce(String pidFile) {
         if (pidFile != null && !pidFile.isEmpty()) {
             try {
                 Files.writeString(Path.of(pidFile), ProcessHandle.current().pid() + "\n");

@@ -114,6 +114,7 @@ public final class VmdMain implements ControlRequests.Daemon {
     }
 
     private void run() throws Exception {
+        if (Daemonizer.isDaemonCopy()) Daemonizer.redirectToSyslog();
         socket = ControlSocket.open(ControlSocket.resolve(opts.socket()), config.socketOwner());
         Runtime.getRuntime().addShutdownHook(new Thread(socket::close));
         control = new ControlProcess(launcher, Privileges.of(config.user()), socket, events, timer, opts.verbose());
@@ -136,7 +137,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         } catch (Exception e) {
             throw new IOException("the control process did not start: " + e);
         }
-        if (Daemonizer.isDaemonCopy()) Daemonizer.detach(opts.pidFile());
+        if (Daemonizer.isDaemonCopy()) Daemonizer.announce(opts.pidFile());
         events.execute(this::staggeredStart);
         events.awaitTermination(Long.MAX_VALUE, TimeUnit.DAYS);
     }
