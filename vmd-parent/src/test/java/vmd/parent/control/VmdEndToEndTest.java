@@ -78,8 +78,14 @@ class VmdEndToEndTest {
     }
 
     private void startVmd(String extra) throws Exception {
+        startVmd(extra, List.of());
+    }
+
+    /** Runs vmd under {@code prefix} (e.g. {@code ip netns exec NS}). */
+    private void startVmd(String extra, List<String> prefix) throws Exception {
         Files.writeString(conf, config(extra));
-        List<String> argv = java("vmd.parent.VmdMain");
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(java("vmd.parent.VmdMain"));
         argv.addAll(List.of("-d", "-f", conf.toString(), "-s", sock.toString()));
         vmd = new ProcessBuilder(argv).redirectErrorStream(true).start();
         vmdPump = pump(vmd.getInputStream(), vmdLog);
@@ -287,5 +293,43 @@ class VmdEndToEndTest {
             daemon.onExit().get(90, TimeUnit.SECONDS);
         }
         assertTrue(!Files.exists(pidFile), "pidfile removed at exit");
+    }
+
+    /**
+     * {@code vmctl start -L}: a local interface, DHCP answered by vionet, the host side
+     * reachable. The whole daemon runs in a network namespace this test creates, so the tap
+     * and its /31 never touch the machine's own network.
+     */
+    @Test
+    void startWithALocalInterfaceGetsAnAddressAndReachesTheHost() throws Exception {
+        Prerequisites.require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun");
+        Prerequisites.requireTool("/usr/sbin/ip");
+        String ns = "vmdtest-L-" + ProcessHandle.current().pid();
+        assertEquals(0, new ProcessBuilder("/usr/sbin/ip", "netns", "add", ns).inheritIO().start().waitFor());
+        try {
+            new ProcessBuilder("/usr/sbin/ip", "-n", ns, "link", "set", "lo", "up").inheritIO().start().waitFor();
+            startVmd("", List.of("/usr/sbin/ip", "netns", "exec", ns));
+            Result r = vmctl(null, "start", "-L", "-m", "64M", "-b", VmFixture.TEST_GUEST.toString(),
+                    "-A", "console=ttyS0 vmdtest=net", "localnet");
+            assertEquals(0, r.rc(), r.err());
+            String tty = r.err().replaceAll("(?s).*tty (/dev/pts/[0-9]+).*", "$1").trim();
+            assertTrue(tty.startsWith("/dev/pts/"), r.err());
+            StringBuffer console = new StringBuffer();
+            try (InputStream in = Files.newInputStream(Path.of(tty))) {
+                Thread t = pump(in, console);
+                long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+                while (!console.toString().contains("VMDTEST OK net") && !console.toString().contains("VMDTEST FAIL net")) {
+                    assertTrue(System.nanoTime() < deadline, "the guest's net command never finished:\n" + console);
+                    Thread.sleep(50);
+                }
+                assertTrue(console.toString().contains("VMDTEST OK net"), console.toString());
+                assertTrue(console.toString().contains("net: echo reply 3 from 100.64."), console.toString());
+                t.interrupt();
+            }
+            vmctl(null, "stop", "-f", "-w", "localnet");
+        } finally {
+            stopVmd();
+            new ProcessBuilder("/usr/sbin/ip", "netns", "del", ns).inheritIO().start().waitFor();
+        }
     }
 }
