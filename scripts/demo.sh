@@ -66,7 +66,7 @@ for _ in $(seq 1 1800); do
 	sleep 0.1
 done
 kill "$reader" 2>/dev/null || true
-tr -d '\033' < "$work/bios-console" | grep -a -E "SeaBIOS|Booting|VMDBOOT" || true
+sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' "$work/bios-console" | grep -a -E "SeaBIOS|Booting|VMDBOOT" || true
 echo "demo: vmctl stop -w demo bios (the ACPI power button, then forced off after the timeout)"
 vmctl stop -w demo
 vmctl stop -f -w bios

@@ -45,6 +45,7 @@ public final class VmProcess {
     private Child child;
     private ImsgChannel channel;
     private VmTerminated reported;
+    private boolean killed;
     private final CompletableFuture<VmTerminated> end = new CompletableFuture<>();
 
     public VmProcess(VmParams params, Executor events, Listener listener) {
@@ -94,6 +95,7 @@ public final class VmProcess {
     private void reaped(WaitStatus status) {
         channel.close();
         VmTerminated how = reported != null ? reported
+                : killed ? new VmTerminated(VmTerminated.ExitKind.KILLED, "forced off")
                 : new VmTerminated(VmTerminated.ExitKind.ERROR, "vm process " + status);
         end.complete(how);
         listener.ended(this, how);
@@ -118,7 +120,9 @@ public final class VmProcess {
 
     /** Ends the VM at once. */
     public void kill() {
-        if (child != null && !child.exit().isDone()) Signals.kill(child.pid(), Signals.SIGKILL);
+        if (child == null || child.exit().isDone()) return;
+        killed = true;
+        Signals.kill(child.pid(), Signals.SIGKILL);
     }
 
     public void pause() {
