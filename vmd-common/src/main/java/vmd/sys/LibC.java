@@ -18,6 +18,14 @@ public interface LibC {
     long read(int fd, Pointer buf, long count);
     long write(int fd, Pointer buf, long count);
     long pread(int fd, Pointer buf, long count, long offset);
+    /** Positional and vectored I/O on raw addresses (direct buffers over guest memory: zero copy). */
+    long pread(int fd, long buf, long count, long offset);
+    long pwrite(int fd, long buf, long count, long offset);
+    long readv(int fd, long iov, int iovcnt);
+    long writev(int fd, long iov, int iovcnt);
+    int fdatasync(int fd);
+    int fallocate(int fd, int mode, long offset, long length);
+    long lseek(int fd, long offset, int whence);
 
     long mmap(long addr, long length, int prot, int flags, int fd, long offset);
     int munmap(long addr, long length);
@@ -31,6 +39,11 @@ public interface LibC {
     int ioctl(int fd, long request, Pointer arg);
     int socketpair(int domain, int type, int protocol, int[] fds);
     int shutdown(int fd, int how);
+    int socket(int domain, int type, int protocol);
+    int bind(int fd, Pointer addr, int len);
+    int listen(int fd, int backlog);
+    int accept4(int fd, Pointer addr, Pointer len, int flags);
+    int connect(int fd, Pointer addr, int len);
     int pipe2(int[] fds, int flags);
     int poll(Pointer fds, long nfds, int timeout);
     int tcgetattr(int fd, Pointer termios);

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import vmd.sys.Fds;
 import vmd.sys.Native;
@@ -14,32 +13,13 @@ import vmd.sys.NativeException;
 /**
  * A listening AF_UNIX stream socket at a path, for back-ends started with
  * {@code --socket-path} (vmd's own processes get a socketpair end instead). Raw
- * socket/bind/listen/accept4 through a small jnr-ffi binding: jnr-unixsocket is not a
- * dependency of vmd-common and has no SCM_RIGHTS API anyway.
+ * socket/bind/listen/accept4 from vmd.sys.LibC: jnr-unixsocket is not a dependency of
+ * vmd-common and has no SCM_RIGHTS API anyway.
  */
 public final class UnixListener implements AutoCloseable {
-    /** The four calls vmd.sys.LibC does not bind. */
-    public interface SocketCalls {
-        int socket(int domain, int type, int protocol);
-
-        int bind(int fd, Pointer addr, int len);
-
-        int listen(int fd, int backlog);
-
-        int accept4(int fd, Pointer addr, Pointer len, int flags);
-
-        int connect(int fd, Pointer addr, int len);
-    }
-
     private static final int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
     private static final int SUN_PATH_MAX = 108, SOCKADDR_UN_SIZE = 110;
     private static final int EINTR = 4;
-    private static final SocketCalls CALLS;
-
-    static {
-        Native.runtime(); // jnr-ffi settings are applied by Native before any library loads
-        CALLS = LibraryLoader.create(SocketCalls.class).load("c");
-    }
 
     private final int fd;
     private final Path path;
@@ -64,13 +44,13 @@ public final class UnixListener implements AutoCloseable {
                 throw new IOException("exists and is not a socket: " + path);
             }
         }
-        int fd = CALLS.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = Native.libc().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) throw new IOException(new NativeException("socket", Native.errno()).getMessage());
         try {
-            if (CALLS.bind(fd, sockaddr(name), SOCKADDR_UN_SIZE) < 0) {
+            if (Native.libc().bind(fd, sockaddr(name), SOCKADDR_UN_SIZE) < 0) {
                 throw new IOException(new NativeException("bind " + path, Native.errno()).getMessage());
             }
-            if (CALLS.listen(fd, 1) < 0) throw new IOException(new NativeException("listen", Native.errno()).getMessage());
+            if (Native.libc().listen(fd, 1) < 0) throw new IOException(new NativeException("listen", Native.errno()).getMessage());
         } catch (IOException | RuntimeException e) {
             Fds.closeQuietly(fd);
             throw e;
@@ -86,9 +66,9 @@ public final class UnixListener implements AutoCloseable {
     public static int connect(Path path) throws IOException {
         byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
         if (name.length >= SUN_PATH_MAX) throw new IOException("socket path too long (" + name.length + " bytes): " + path);
-        int fd = CALLS.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = Native.libc().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) throw new IOException(new NativeException("socket", Native.errno()).getMessage());
-        while (CALLS.connect(fd, sockaddr(name), SOCKADDR_UN_SIZE) < 0) {
+        while (Native.libc().connect(fd, sockaddr(name), SOCKADDR_UN_SIZE) < 0) {
             int errno = Native.errno();
             if (errno == EINTR) continue;
             Fds.closeQuietly(fd);
@@ -115,7 +95,7 @@ public final class UnixListener implements AutoCloseable {
     /** Waits for a front-end to connect; returns the connected (close-on-exec) socket. */
     public int accept() throws IOException {
         while (true) {
-            int c = CALLS.accept4(fd, null, null, SOCK_CLOEXEC);
+            int c = Native.libc().accept4(fd, null, null, SOCK_CLOEXEC);
             if (c >= 0) return c;
             int errno = Native.errno();
             if (errno != EINTR) throw new IOException(new NativeException("accept4", errno).getMessage());

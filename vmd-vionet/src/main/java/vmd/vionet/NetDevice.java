@@ -26,6 +26,7 @@ import vmd.virtio.VirtioFeatures;
  * on its error eventfd; bad frames are dropped and counted in {@link #counters()}.
  */
 public final class NetDevice implements VhostUserDevice {
+    private static final int EINTR = 4, EAGAIN = 11;
     private static final Logger log = LoggerFactory.getLogger(NetDevice.class);
     static final int RX = 0, TX = 1;
     static final int QUEUE_SIZE = 1024;
@@ -285,16 +286,16 @@ public final class NetDevice implements VhostUserDevice {
                 skip = 0;
             }
             while (true) {
-                long n = NetSyscalls.get().writev(tap.fd(), iov.address(), iov.count());
+                long n = Native.libc().writev(tap.fd(), iov.address(), iov.count());
                 if (n >= 0) {
                     counters.txFrames.incrementAndGet();
                     counters.txBytes.addAndGet(frameLen);
                     return;
                 }
                 int errno = Native.errno();
-                if (errno == NetSyscalls.EINTR) continue;
+                if (errno == EINTR) continue;
                 counters.txErrors.incrementAndGet();
-                if (errno != NetSyscalls.EAGAIN) warn("tap write: errno {}", errno);
+                if (errno != EAGAIN) warn("tap write: errno {}", errno);
                 return;
             }
         }

@@ -28,6 +28,7 @@ import vmd.virtio.VirtQueueException;
  * and copied after the check, so frames for other stations never touch guest memory.
  */
 final class RxWorker {
+    private static final int EINTR = 4, EAGAIN = 11;
     private static final Logger log = LoggerFactory.getLogger(RxWorker.class);
     private static final int POLLNVAL = 0x20;
     /** Frames per batch before the driver is interrupted. */
@@ -238,11 +239,11 @@ final class RxWorker {
         }
         long n;
         while (true) {
-            n = NetSyscalls.get().readv(tapFd, iov.address(), iov.count());
+            n = Native.libc().readv(tapFd, iov.address(), iov.count());
             if (n >= 0) break;
             int errno = Native.errno();
-            if (errno == NetSyscalls.EINTR) continue;
-            if (errno != NetSyscalls.EAGAIN) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) {
                 c.rxErrors.incrementAndGet();
                 dev.warn("tap read: errno {}; pausing reads for 1 s", errno);
                 tapQuietUntil = System.currentTimeMillis() + 1000;

@@ -43,7 +43,7 @@ public final class TapFd {
     /** Wraps a descriptor received from the parent or inherited: must be a tap without packet info. */
     public static TapFd of(int fd) {
         Pointer ifr = Native.allocate(IFREQ_SIZE);
-        if (NetSyscalls.get().ioctl(fd, TUNGETIFF, ifr) < 0) {
+        if (Native.libc().ioctl(fd, TUNGETIFF, ifr) < 0) {
             throw new NativeException("TUNGETIFF (descriptor " + fd + " is not a tun/tap device)", Native.errno());
         }
         int flags = ifr.getShort(IFNAMSIZ) & 0xffff;
@@ -61,7 +61,7 @@ public final class TapFd {
         Pointer ifr = Native.allocate(IFREQ_SIZE);
         ifr.put(0, n, 0, n.length);
         ifr.putShort(IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR));
-        if (NetSyscalls.get().ioctl(fd, TUNSETIFF, ifr) < 0) {
+        if (Native.libc().ioctl(fd, TUNSETIFF, ifr) < 0) {
             int errno = Native.errno();
             Fds.closeQuietly(fd);
             throw new NativeException("TUNSETIFF " + name, errno);
@@ -86,13 +86,13 @@ public final class TapFd {
         if (fake) return;
         Pointer p = Native.allocate(4);
         p.putInt(0, size);
-        if (NetSyscalls.get().ioctl(fd, TUNSETVNETHDRSZ, p) < 0) throw new NativeException("TUNSETVNETHDRSZ", Native.errno());
+        if (Native.libc().ioctl(fd, TUNSETVNETHDRSZ, p) < 0) throw new NativeException("TUNSETVNETHDRSZ", Native.errno());
     }
 
     /** Which offloads the tap may hand us (frames the guest accepts); TUN_F_* bits. */
     public void setOffload(int flags) {
         if (fake) return;
-        if (NetSyscalls.get().ioctl(fd, TUNSETOFFLOAD, flags) < 0) throw new NativeException("TUNSETOFFLOAD", Native.errno());
+        if (Native.libc().ioctl(fd, TUNSETOFFLOAD, flags) < 0) throw new NativeException("TUNSETOFFLOAD", Native.errno());
     }
 
     @Override

@@ -17,7 +17,10 @@ final class FdImageFile implements ImageFile {
     private static final ThreadLocal<ByteBuffer> BOUNCE_BUFFER =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BOUNCE));
 
-    private final DiskSyscalls sys = DiskSyscalls.get();
+    private static final int FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02, FALLOC_FL_ZERO_RANGE = 0x10;
+    private static final int SEEK_END = 2;
+    private static final int EINTR = 4, EOPNOTSUPP = 95, ENOSYS = 38;
+    private final vmd.sys.LibC sys = Native.libc();
     private final int fd;
     private final String name;
     private final boolean writable;
@@ -85,7 +88,7 @@ final class FdImageFile implements ImageFile {
                 return (int) n;
             }
             int errno = Native.runtime().getLastError();
-            if (errno != DiskSyscalls.EINTR) throw error("pread", position, errno);
+            if (errno != EINTR) throw error("pread", position, errno);
         }
     }
 
@@ -113,14 +116,14 @@ final class FdImageFile implements ImageFile {
                 return (int) n;
             }
             int errno = Native.runtime().getLastError();
-            if (errno != DiskSyscalls.EINTR) throw error("pwrite", position, errno);
+            if (errno != EINTR) throw error("pwrite", position, errno);
         }
     }
 
     @Override
     public long size() throws IOException {
         checkOpen();
-        long n = sys.lseek(fd, 0, DiskSyscalls.SEEK_END);
+        long n = sys.lseek(fd, 0, SEEK_END);
         if (n < 0) throw error("lseek", 0, Native.runtime().getLastError());
         return n;
     }
@@ -137,7 +140,7 @@ final class FdImageFile implements ImageFile {
         if (!writable) return;
         while (sys.fdatasync(fd) != 0) {
             int errno = Native.runtime().getLastError();
-            if (errno != DiskSyscalls.EINTR) throw error("fdatasync", 0, errno);
+            if (errno != EINTR) throw error("fdatasync", 0, errno);
         }
     }
 
@@ -148,9 +151,9 @@ final class FdImageFile implements ImageFile {
         for (;;) {
             if (sys.fallocate(fd, mode, offset, length) == 0) return true;
             int errno = Native.runtime().getLastError();
-            if (errno == DiskSyscalls.EINTR) continue;
-            if (errno == DiskSyscalls.EOPNOTSUPP || errno == DiskSyscalls.ENOSYS) {
-                if (mode == (DiskSyscalls.FALLOC_FL_PUNCH_HOLE | DiskSyscalls.FALLOC_FL_KEEP_SIZE)) fallocateWorks = false;
+            if (errno == EINTR) continue;
+            if (errno == EOPNOTSUPP || errno == ENOSYS) {
+                if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) fallocateWorks = false;
                 return false;
             }
             throw error("fallocate", offset, errno);
@@ -159,12 +162,12 @@ final class FdImageFile implements ImageFile {
 
     @Override
     public boolean punchHole(long offset, long length) throws IOException {
-        return fallocate(DiskSyscalls.FALLOC_FL_PUNCH_HOLE | DiskSyscalls.FALLOC_FL_KEEP_SIZE, offset, length);
+        return fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
     }
 
     @Override
     public boolean zeroRange(long offset, long length) throws IOException {
-        return fallocate(DiskSyscalls.FALLOC_FL_ZERO_RANGE | DiskSyscalls.FALLOC_FL_KEEP_SIZE, offset, length);
+        return fallocate(FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length);
     }
 
     @Override
