@@ -254,16 +254,21 @@ public final class ControlRequests {
         return ids.caller(op.uid(), op.gid()).isOwner(vm.config().owner());
     }
 
-    private void terminate(int peer, VmOp op) {
+    /** The VM {@code op} names if its caller may control it; otherwise replies why and returns null. */
+    private Vm controllable(int peer, VmOp op, ImsgType response) {
         Vm vm = target(op);
         if (vm == null) {
-            reply(peer, ImsgType.TERMINATE_VM_RESPONSE, VmOpResult.fail(ENOENT, "vm not found"));
-            return;
+            reply(peer, response, VmOpResult.fail(ENOENT, "vm not found"));
+        } else if (!mayControl(op, vm)) {
+            reply(peer, response, VmOpResult.fail(EPERM, "permission denied"));
+            vm = null;
         }
-        if (!mayControl(op, vm)) {
-            reply(peer, ImsgType.TERMINATE_VM_RESPONSE, VmOpResult.fail(EPERM, "permission denied"));
-            return;
-        }
+        return vm;
+    }
+
+    private void terminate(int peer, VmOp op) {
+        Vm vm = controllable(peer, op, ImsgType.TERMINATE_VM_RESPONSE);
+        if (vm == null) return;
         if (vm.pid() < 0) {
             reply(peer, ImsgType.TERMINATE_VM_RESPONSE, VmOpResult.fail(EINVAL, "cannot stop vm that is not running"));
             return;
@@ -277,15 +282,8 @@ public final class ControlRequests {
     }
 
     private void waitFor(int peer, VmOp op) {
-        Vm vm = target(op);
-        if (vm == null) {
-            reply(peer, ImsgType.TERMINATE_VM_RESPONSE, VmOpResult.fail(ENOENT, "vm not found"));
-            return;
-        }
-        if (!mayControl(op, vm)) {
-            reply(peer, ImsgType.TERMINATE_VM_RESPONSE, VmOpResult.fail(EPERM, "permission denied"));
-            return;
-        }
+        Vm vm = controllable(peer, op, ImsgType.TERMINATE_VM_RESPONSE);
+        if (vm == null) return;
         notifyWhenStopped(peer, vm);
     }
 
@@ -300,15 +298,8 @@ public final class ControlRequests {
 
     private void pause(int peer, VmOp op, boolean pause) {
         ImsgType response = pause ? ImsgType.PAUSE_VM_RESPONSE : ImsgType.UNPAUSE_VM_RESPONSE;
-        Vm vm = target(op);
-        if (vm == null) {
-            reply(peer, response, VmOpResult.fail(ENOENT, "vm not found"));
-            return;
-        }
-        if (!mayControl(op, vm)) {
-            reply(peer, response, VmOpResult.fail(EPERM, "permission denied"));
-            return;
-        }
+        Vm vm = controllable(peer, op, response);
+        if (vm == null) return;
         try {
             if (pause) registry.pause(vm);
             else registry.unpause(vm);
