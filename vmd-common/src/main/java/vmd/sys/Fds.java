@@ -28,16 +28,19 @@ public final class Fds {
         return check("eventfd", libc().eventfd(0, flags));
     }
 
+    /** An 8-byte eventfd counter per thread: kicks and interrupts are the data path, so no allocation. */
+    private static final ThreadLocal<Pointer> COUNTER = ThreadLocal.withInitial(() -> Native.allocate(8));
+
     /** Adds 1 to an eventfd's counter. */
     public static void eventfdSignal(int fd) {
-        Pointer one = Native.allocate(8);
+        Pointer one = COUNTER.get();
         one.putLong(0, 1);
         check("write(eventfd)", libc().write(fd, one, 8));
     }
 
     /** Reads and resets an eventfd's counter (blocks if it is zero and the fd is blocking). */
     public static long eventfdRead(int fd) {
-        Pointer value = Native.allocate(8);
+        Pointer value = COUNTER.get();
         check("read(eventfd)", libc().read(fd, value, 8));
         return value.getLong(0);
     }
@@ -77,7 +80,7 @@ public final class Fds {
 
     /** Reads and resets a non-blocking eventfd; 0 if it was not signalled. */
     public static long eventfdDrain(int fd) {
-        Pointer value = Native.allocate(8);
+        Pointer value = COUNTER.get();
         long n = libc().read(fd, value, 8);
         return n == 8 ? value.getLong(0) : 0;
     }
