@@ -281,3 +281,16 @@ fail:
 	virtio_reset(&vd);
 	return -1;
 }
+
+/* The link state in the config space (VIRTIO_NET_S_LINK_UP), as the device shows it now. */
+int cmd_link(char *why, int n)
+{
+	if (virtio_find(VIRTIO_ID_NET, &vd)) {
+		snprintf(why, n, "no virtio-net device");
+		return -1;
+	}
+	if (virtio_map(&vd, why, n))
+		return -1;
+	printf("link: %s\n", mmio_read16(vd.device + 6) & 1 ? "up" : "down");
+	return 0;
+}

@@ -140,6 +140,7 @@ struct command {
 };
 
 int cmd_net(char *why, int whylen);	/* net.c */
+int cmd_link(char *why, int whylen);	/* net.c */
 
 static const struct command commands[] = {
 	{ "help", cmd_help, "list commands" },
@@ -149,6 +150,7 @@ static const struct command commands[] = {
 	{ "rng", cmd_rng, "read 16 bytes from virtio-rng" },
 	{ "blk", cmd_blk, "virtio-blk: read+checksum, write+flush+verify, serial" },
 	{ "net", cmd_net, "DHCP, ARP and ping the router through virtio-net, then send UDP" },
+	{ "link", cmd_link, "virtio-net link state from the config space" },
 	{ "bench", cmd_bench, "time VMM exits and CPL 0 / CPL 3 execution" },
 	{ "poweroff", cmd_poweroff, "ACPI S5 through the FADT's PM1a_CNT" },
 	{ "reboot", cmd_reboot, "i8042 reset" },

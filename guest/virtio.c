@@ -55,7 +55,7 @@ int virtio_find(int type, struct virtio_dev *vd)
 }
 
 /* Walk the vendor capabilities and map common, notify, ISR, device cfg. */
-static int map_caps(struct virtio_dev *vd, char *why, int n)
+int virtio_map(struct virtio_dev *vd, char *why, int n)
 {
 	struct pci_dev *d = &vd->pci;
 	if (!(pci_read16(d, 0x06) & 0x10)) {
@@ -112,7 +112,7 @@ void virtio_reset(struct virtio_dev *vd)
 /* Reset, ACKNOWLEDGE, DRIVER, negotiate (VERSION_1 required), FEATURES_OK. */
 int virtio_start(struct virtio_dev *vd, u64 want, char *why, int n)
 {
-	if (map_caps(vd, why, n))
+	if (virtio_map(vd, why, n))
 		return -1;
 	virtio_reset(vd);
 	if (status(vd) != 0) {

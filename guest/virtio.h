@@ -43,6 +43,8 @@ struct virtq {
 struct vbuf { void *addr; u32 len; int write; };
 
 int virtio_find(int type, struct virtio_dev *vd);
+/* Maps the common, notify, ISR and device config structures without touching the device. */
+int virtio_map(struct virtio_dev *vd, char *why, int n);
 int virtio_start(struct virtio_dev *vd, u64 features, char *why, int n);
 int virtq_setup(struct virtio_dev *vd, struct virtq *vq, u16 index, u16 max_size,
 		char *why, int n);

@@ -73,7 +73,16 @@ public enum ImsgType {
     /** vm -> parent: the guest has stopped. Payload {@link VmTerminated}. */
     VM_TERMINATED(106, NONE),
     /** parent -> child: change log verbosity. Payload {@link LogLevel}. */
-    LOG_LEVEL(107, NONE);
+    LOG_LEVEL(107, NONE),
+
+    // ---- device restarts: parent -> vm ----
+    /**
+     * A device process was restarted: the vhost-user socket to the new one travels with it.
+     * Payload {@link ChildFd} (the device's label, as in the vm process's CHILD_FD: "disk0", "nic1").
+     */
+    DEVICE_RECONNECT(108, REQUIRED),
+    /** A device process died and will not be restarted. Payload {@link DeviceFailed}. */
+    DEVICE_FAILED(109, NONE);
 
     private static final Map<Integer, ImsgType> BY_CODE = new HashMap<>();
 

@@ -10,7 +10,7 @@ import jnr.ffi.Pointer;
 public final class Fds {
     public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2;
     public static final int O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-    public static final int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+    public static final int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1, F_DUPFD_CLOEXEC = 1030;
     public static final int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
 
     private Fds() {}
@@ -83,6 +83,11 @@ public final class Fds {
         Pointer value = COUNTER.get();
         long n = libc().read(fd, value, 8);
         return n == 8 ? value.getLong(0) : 0;
+    }
+
+    /** A close-on-exec duplicate (F_DUPFD_CLOEXEC): the same open file description, one more owner. */
+    public static int dup(int fd) {
+        return check("fcntl(F_DUPFD_CLOEXEC)", libc().fcntl(fd, F_DUPFD_CLOEXEC, 3));
     }
 
     public static void setCloexec(int fd, boolean on) {

@@ -37,6 +37,8 @@ class PayloadCodecTest {
         roundTrip(ImsgType.CTL_FAIL, CtlResult.fail(13, "permission denied"), CtlResult::decode);
         roundTrip(ImsgType.LOG_LEVEL, LogLevel.VERBOSE, LogLevel::decode);
         roundTrip(ImsgType.CTL_VERBOSE, new LogLevel(2), LogLevel::decode);
+        roundTrip(ImsgType.DEVICE_RECONNECT, new ChildFd("nic0"), ChildFd::decode);
+        roundTrip(ImsgType.DEVICE_FAILED, new DeviceFailed("disk1", "vioblk a/disk1 killed by signal 9"), DeviceFailed::decode);
         for (ExitKind k : ExitKind.values()) {
             roundTrip(ImsgType.VM_TERMINATED, new VmTerminated(k, "because " + k), VmTerminated::decode);
         }

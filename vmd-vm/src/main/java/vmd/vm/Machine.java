@@ -40,6 +40,7 @@ import vmd.vm.pci.PciBus;
 import vmd.vm.virtio.KvmInterruptRouting;
 import vmd.vm.virtio.VirtioPciTransport;
 import vmd.vm.virtio.VirtioRng;
+import vmd.vm.vhostuser.DeviceBackends;
 import vmd.vm.vhostuser.VhostUserFrontendDevice;
 import vmd.virtio.VirtioIds;
 
@@ -72,6 +73,7 @@ public final class Machine implements PowerControl {
     private AcpiPm acpi;
     private VirtioPciTransport rng;
     private final List<VirtioPciTransport> transports = new ArrayList<>();
+    private final DeviceBackends backends = new DeviceBackends();
     private BootImage.Plan plan;
     private volatile boolean stopping;
 
@@ -104,6 +106,7 @@ public final class Machine implements PowerControl {
             // The disk's vioblk process serves the rings; this process only owns the transport.
             VhostUserFrontendDevice disk = new VhostUserFrontendDevice(memory, fds.disks().get(i),
                     new VhostUserFrontendDevice.Options("vioblk" + i, VirtioIds.BLOCK, 0, 256, 60, 10_000));
+            backends.add(VmParams.diskLabel(i), disk);
             transports.add(new VirtioPciTransport(disk, routing));
             pci.add(transports.get(transports.size() - 1));
         }
@@ -111,6 +114,7 @@ public final class Machine implements PowerControl {
             // The interface's vionet process serves the rings and holds the tap.
             VhostUserFrontendDevice nic = new VhostUserFrontendDevice(memory, fds.nics().get(i),
                     new VhostUserFrontendDevice.Options("vionet" + i, VirtioIds.NET, 0, 1024, 12, 10_000));
+            backends.add(VmParams.nicLabel(i), nic);
             transports.add(new VirtioPciTransport(nic, routing));
             pci.add(transports.get(transports.size() - 1));
         }
@@ -236,6 +240,11 @@ public final class Machine implements PowerControl {
         log.info("vm {}: asking the guest to shut down (ACPI power button)", params.name());
         acpi.pressPowerButton();
         timers.schedule(() -> kill("did not shut down within " + unit.toSeconds(timeout) + " s; forced off"), timeout, unit);
+    }
+
+    /** The devices whose back-ends the parent restarts. */
+    DeviceBackends backends() {
+        return backends;
     }
 
     void pause() {

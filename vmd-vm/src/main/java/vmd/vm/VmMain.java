@@ -3,6 +3,8 @@ package vmd.vm;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import vmd.imsg.ChildFd;
+import vmd.imsg.DeviceFailed;
 import vmd.imsg.Imsg;
 import vmd.imsg.ImsgType;
 import vmd.imsg.Reason;
@@ -66,7 +68,15 @@ public final class VmMain {
                         machine.unpause();
                         session.channel().send(Imsg.of(ImsgType.UNPAUSE_VM_RESPONSE));
                     }
-                    default -> log.warn("ignoring unexpected {} from the parent", msg.type());
+                    case DEVICE_RECONNECT -> machine.backends().reconnect(msg.decode(ChildFd::decode).label(), msg.fd());
+                    case DEVICE_FAILED -> {
+                        DeviceFailed f = msg.decode(DeviceFailed::decode);
+                        machine.backends().failed(f.label(), f.reason());
+                    }
+                    default -> {
+                        log.warn("ignoring unexpected {} from the parent", msg.type());
+                        if (msg.hasFd()) vmd.sys.Fds.closeQuietly(msg.fd());
+                    }
                 }
             }
         } catch (InterruptedException e) {

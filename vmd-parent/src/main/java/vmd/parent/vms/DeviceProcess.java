@@ -1,9 +1,11 @@
 package vmd.parent.vms;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.imsg.ChildFd;
@@ -16,52 +18,144 @@ import vmd.proc.Child;
 import vmd.proc.ChildLauncher;
 import vmd.proc.ChildSpec;
 import vmd.proc.Privileges;
+import vmd.sys.Fds;
 import vmd.sys.Signals;
+import vmd.sys.UnixSockets;
 import vmd.sys.WaitStatus;
 
 /**
  * A device process (vioblk, vionet) of one VM: spawned in its sandbox with its
- * descriptors and parameters; when it dies the parent hears how, and nothing else dies
- * with it — the vm process sees its vhost-user peer go away and reports the device as
- * needing reset.
+ * descriptors, parameters and one end of a fresh vhost-user socketpair. When it dies the
+ * parent hears how, and nothing else dies with it. The parent keeps its own duplicates of
+ * the device's descriptors (image layers, tap) for the VM's life, so it can
+ * {@link #restart} the device with the same resources; they are closed by
+ * {@link #release}.
  */
 public final class DeviceProcess {
     private static final Logger log = LoggerFactory.getLogger(DeviceProcess.class);
 
     private final String kind;
     private final String name;
+    private final String vmLabel;
+    private final String mainClass;
+    private final Map<String, Integer> fds = new LinkedHashMap<>();
+    private final String vhostLabel;
+    private final ImsgPayload params;
+    private final RestartBudget budget;
+    private ChildLauncher launcher;
+    private Privileges privileges;
+    private Executor events;
+    private Consumer<WaitStatus> onExit;
     private Child child;
-    private ImsgChannel channel;
+    private boolean released;
 
-    public DeviceProcess(String kind, String name) {
+    /**
+     * @param vmLabel    the vm process's label for the device's socket ("disk0", "nic1")
+     * @param deviceFds  the device's descriptors by label; duplicated, the caller keeps its own
+     * @param vhostLabel the label under which the device gets its vhost-user socket
+     */
+    public DeviceProcess(String kind, String name, String vmLabel, String mainClass, Map<String, Integer> deviceFds,
+                         String vhostLabel, ImsgPayload params, RestartBudget budget) {
         this.kind = kind;
         this.name = name;
+        this.vmLabel = vmLabel;
+        this.mainClass = mainClass;
+        this.vhostLabel = vhostLabel;
+        this.params = params;
+        this.budget = budget;
+        try {
+            for (Map.Entry<String, Integer> e : deviceFds.entrySet()) fds.put(e.getKey(), Fds.dup(e.getValue()));
+        } catch (RuntimeException e) {
+            closeFds();
+            throw e;
+        }
     }
 
-    /** Spawns it; {@code onExit} runs on the event executor when it has been reaped. */
-    public void start(ChildLauncher launcher, Privileges privileges, String mainClass, Map<String, Integer> fds,
-                      ImsgPayload params, Executor events, Consumer<WaitStatus> onExit) {
-        child = launcher.spawn(new ChildSpec(kind, name, mainClass, List.of(),
-                privileges.withNamespaces(Privileges.DEVICE_NAMESPACES)));
-        channel = new ImsgChannel(child.socket(), name + " (pid " + child.pid() + ")");
-        for (Map.Entry<String, Integer> fd : fds.entrySet()) {
-            channel.send(Imsg.of(ImsgType.CHILD_FD, new ChildFd(fd.getKey())).withFd(fd.getValue()));
+    /**
+     * Spawns the first process; returns the vm process's end of its vhost-user socket (the
+     * caller owns it). {@code onExit} runs on {@code events} whenever a process of this
+     * device has been reaped, until {@link #release}.
+     */
+    public int start(ChildLauncher launcher, Privileges privileges, Executor events, Consumer<WaitStatus> onExit) {
+        this.launcher = launcher;
+        this.privileges = privileges;
+        this.events = events;
+        this.onExit = onExit;
+        return spawn(null);
+    }
+
+    /**
+     * Spawns a new process with the same descriptors and parameters and a new socketpair.
+     * {@code onReady} gets the vm process's end (and owns it) on the event executor once
+     * the new process is up; if it dies first the end is closed and {@code onExit} runs.
+     */
+    public void restart(IntConsumer onReady) {
+        if (released) throw new IllegalStateException(name + " was released");
+        spawn(java.util.Objects.requireNonNull(onReady, "onReady")); // the end goes to onReady
+    }
+
+    /** Whether another restart fits the budget (and records it). */
+    boolean mayRestart() {
+        return budget.tryRestart(System.nanoTime());
+    }
+
+    RestartBudget budget() {
+        return budget;
+    }
+
+    private int spawn(IntConsumer onReady) {
+        int[] pair = UnixSockets.streamPair();
+        Child c;
+        try {
+            c = launcher.spawn(new ChildSpec(kind, name, mainClass, List.of(), privileges.withNamespaces(Privileges.DEVICE_NAMESPACES)));
+        } catch (RuntimeException e) {
+            Fds.closeQuietly(pair[0]);
+            Fds.closeQuietly(pair[1]);
+            throw e;
         }
-        channel.send(ImsgType.CHILD_CONFIG, params);
+        child = c;
+        ImsgChannel channel = new ImsgChannel(c.socket(), name + " (pid " + c.pid() + ")");
+        int[] vmEnd = {onReady == null ? -1 : pair[1]};
+        try {
+            for (Map.Entry<String, Integer> fd : fds.entrySet()) {
+                channel.send(Imsg.of(ImsgType.CHILD_FD, new ChildFd(fd.getKey())).withFd(fd.getValue()));
+            }
+            channel.send(Imsg.of(ImsgType.CHILD_FD, new ChildFd(vhostLabel)).withFd(pair[0]));
+            channel.send(ImsgType.CHILD_CONFIG, params);
+        } finally {
+            Fds.closeQuietly(pair[0]);
+        }
         channel.start(new ImsgHandler() {
             @Override
             public void handle(ImsgChannel ch, Imsg msg) {
-                if (msg.type() != ImsgType.CHILD_READY) log.debug("{}: {}", ch.peer(), msg.type());
+                if (msg.type() != ImsgType.CHILD_READY) {
+                    log.debug("{}: {}", ch.peer(), msg.type());
+                    return;
+                }
+                if (onReady != null) events.execute(() -> {
+                    int fd = vmEnd[0];
+                    vmEnd[0] = -1;
+                    if (fd >= 0 && child == c && !released) onReady.accept(fd);
+                    else Fds.closeQuietly(fd);
+                });
             }
         });
-        child.exit().thenAccept(status -> events.execute(() -> {
+        c.exit().thenAccept(status -> events.execute(() -> {
             channel.close();
-            onExit.accept(status);
+            Fds.closeQuietly(vmEnd[0]);
+            vmEnd[0] = -1;
+            if (child == c && !released) onExit.accept(status);
         }));
+        return pair[1];
     }
 
     public String name() {
         return name;
+    }
+
+    /** The vm process's label for this device. */
+    public String vmLabel() {
+        return vmLabel;
     }
 
     public int pid() {
@@ -74,5 +168,17 @@ public final class DeviceProcess {
 
     public void kill() {
         if (alive()) Signals.kill(child.pid(), Signals.SIGKILL);
+    }
+
+    /** Kills the current process and closes the parent's copies of the device's descriptors. */
+    public void release() {
+        released = true;
+        kill();
+        closeFds();
+    }
+
+    private void closeFds() {
+        for (int fd : fds.values()) Fds.closeQuietly(fd);
+        fds.clear();
     }
 }

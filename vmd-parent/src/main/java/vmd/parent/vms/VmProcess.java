@@ -133,6 +133,16 @@ public final class VmProcess {
         sendQuietly(Imsg.of(ImsgType.UNPAUSE_VM_REQUEST));
     }
 
+    /** A device process was restarted: {@code fd} (the caller keeps its copy) is the socket to it. */
+    public void reconnectDevice(String label, int fd) {
+        sendQuietly(Imsg.of(ImsgType.DEVICE_RECONNECT, new ChildFd(label)).withFd(fd));
+    }
+
+    /** A device process is gone and will not be restarted. */
+    public void deviceFailed(String label, String why) {
+        sendQuietly(Imsg.of(ImsgType.DEVICE_FAILED, new vmd.imsg.DeviceFailed(label, why)));
+    }
+
     private void sendQuietly(Imsg msg) {
         try {
             channel.send(msg);

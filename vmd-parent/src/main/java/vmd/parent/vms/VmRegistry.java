@@ -27,7 +27,6 @@ import vmd.parent.priv.IpCommand;
 import vmd.parent.priv.LocalAddresses;
 import vmd.parent.priv.Tap;
 import vmd.sys.Fds;
-import vmd.sys.UnixSockets;
 import vmd.proc.ChildLauncher;
 import vmd.proc.Privileges;
 import vmd.sys.Pty;
@@ -51,6 +50,7 @@ public final class VmRegistry implements VmProcess.Listener {
     private int nextId = 1;
     private IpPrefix localPrefix = defaultLocalPrefix();
     private List<SwitchConfig> switches = List.of();
+    private int restartLimit = RestartBudget.DEFAULT_LIMIT;
 
     public VmRegistry(Executor events, ChildLauncher launcher, Privileges privileges, String globalFirmware) {
         this.events = events;
@@ -152,7 +152,8 @@ public final class VmRegistry implements VmProcess.Listener {
             vm.stopRequested = false;
             log.info("{}: started vm {} (pid {}) console {}", c.name(), vm.id, p.pid(), vm.console.slavePath());
         } catch (RuntimeException e) {
-            for (DeviceProcess d : vm.devices) d.kill();
+            for (DeviceProcess d : vm.devices) d.release();
+            vm.devices.clear();
             throw e;
         } finally {
             for (int fd : vmEnds) Fds.closeQuietly(fd);
@@ -173,21 +174,14 @@ public final class VmRegistry implements VmProcess.Listener {
             DiskConfig disk = disks.get(i);
             String devName = (cdrom ? "cdrom" : "disk" + i);
             try (DiskImage image = DiskImage.open(disk.path(), disk.format(), cdrom)) {
-                int[] pair = UnixSockets.streamPair();
-                vmEnds.add(pair[1]);
                 Map<String, Integer> fds = new LinkedHashMap<>();
                 for (int l = 0; l < image.fds().size(); l++) fds.put(VioblkParams.layerLabel(l), image.fds().get(l));
-                fds.put(VioblkParams.FD_VHOST_USER, pair[0]);
-                DeviceProcess d = new DeviceProcess("vioblk", "vioblk " + c.name() + "/" + devName);
-                try {
-                    d.start(launcher, privileges, "vmd.vioblk.VioblkMain", fds,
-                            new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName,
-                                    Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)),
-                            events, status -> deviceExited(vm, d, status));
-                } finally {
-                    Fds.closeQuietly(pair[0]);
-                }
-                vm.devices.add(d);
+                DeviceProcess d = new DeviceProcess("vioblk", "vioblk " + c.name() + "/" + devName, VmParams.diskLabel(i),
+                        "vmd.vioblk.VioblkMain", fds, VioblkParams.FD_VHOST_USER,
+                        new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName,
+                                Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)), newRestartBudget());
+                vm.devices.add(d); // released with the VM, or below if it fails to start
+                vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status)));
             }
         }
     }
@@ -196,8 +190,9 @@ public final class VmRegistry implements VmProcess.Listener {
      * One vionet process per interface: the parent creates the tap (named, described,
      * up/down), numbers and configures a local interface's host side, puts the tap on its
      * switch's bridge, and hands the tap to the vionet process only; the vm process gets
-     * the other end of the vhost-user socketpair ({@code vmEnds}). The parent keeps no
-     * copy of the tap: it goes away with its vionet process.
+     * the other end of the vhost-user socketpair ({@code vmEnds}). The parent's only copy
+     * of the tap is the one its DeviceProcess keeps for restarts: the tap goes away with
+     * the VM.
      */
     private void startNics(Vm vm, List<Integer> vmEnds) {
         VmConfig c = vm.config;
@@ -229,20 +224,14 @@ public final class VmRegistry implements VmProcess.Listener {
                 }
                 if (ifc.group() != null) Bridges.setGroup(tap.name(), ifc.group());
                 MacAddress hostMac = tap.hostMac();
-                int[] pair = UnixSockets.streamPair();
-                vmEnds.add(pair[1]);
                 Map<String, Integer> fds = new LinkedHashMap<>();
                 fds.put(VionetParams.FD_TAP, tap.fd());
-                fds.put(VionetParams.FD_VHOST_USER, pair[0]);
-                DeviceProcess d = new DeviceProcess("vionet", "vionet " + c.name() + "/" + devName);
-                try {
-                    d.start(launcher, privileges, "vmd.vionet.VionetMain", fds,
-                            new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits()),
-                            events, status -> deviceExited(vm, d, status));
-                } finally {
-                    Fds.closeQuietly(pair[0]);
-                }
+                DeviceProcess d = new DeviceProcess("vionet", "vionet " + c.name() + "/" + devName, VmParams.nicLabel(i),
+                        "vmd.vionet.VionetMain", fds, VionetParams.FD_VHOST_USER,
+                        new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits()),
+                        newRestartBudget());
                 vm.devices.add(d);
+                vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status)));
                 log.info("{}: {} on {} lladdr {}{}{}{}", c.name(), devName, tap.name(), mac, locked ? " (locked)" : "",
                         sw != null ? " switch " + sw.name() + " (" + sw.ifname() + ")" : "",
                         ifc.local() ? " local " + LocalAddresses.text(guest) + " via " + LocalAddresses.text(host) : "");
@@ -266,12 +255,50 @@ public final class VmRegistry implements VmProcess.Listener {
         return MacAddress.of(new byte[] {(byte) 0xfe, (byte) 0xe1, (byte) 0xba, h[0], h[1], h[2]});
     }
 
+    /**
+     * A device process died while its VM runs: restart it with the same descriptors and
+     * hand the vm process the new socket (it replays the vhost-user setup), within the
+     * device's {@link RestartBudget}; past it, tell the vm process the device is gone for
+     * good (a network link stays down, a disk needs reset). Status says which.
+     */
     private void deviceExited(Vm vm, DeviceProcess d, vmd.sys.WaitStatus status) {
-        if (!vm.devices.remove(d)) return; // a previous generation's device, already let go
-        if (vm.process != null && !vm.stopRequested) {
-            vm.lastReason = d.name() + " " + status;
-            log.warn("{}: device process {} {}; the VM keeps running without it", vm.name(), d.name(), status);
+        if (!vm.devices.contains(d)) return; // a previous generation's device, already released
+        VmProcess p = vm.process;
+        if (p == null || vm.stopRequested) return; // the VM is ending; ended() releases it
+        String what = d.name() + " " + status;
+        if (d.mayRestart()) {
+            try {
+                d.restart(vmEnd -> {
+                    try {
+                        if (vm.process == p) p.reconnectDevice(d.vmLabel(), vmEnd);
+                    } finally {
+                        Fds.closeQuietly(vmEnd);
+                    }
+                });
+                vm.lastReason = what + "; restarted";
+                log.warn("{}: device process {}; restarted", vm.name(), what);
+                return;
+            } catch (RuntimeException e) {
+                what += "; restart failed: " + e.getMessage();
+            }
+        } else {
+            what += "; not restarted (at most " + d.budget() + ")";
         }
+        vm.devices.remove(d);
+        d.release();
+        vm.lastReason = what;
+        log.error("{}: device process {}; the VM keeps running without it", vm.name(), what);
+        p.deviceFailed(d.vmLabel(), what);
+    }
+
+    /** Each device's own crash-loop bound. */
+    private RestartBudget newRestartBudget() {
+        return new RestartBudget(restartLimit, RestartBudget.DEFAULT_WINDOW_NANOS);
+    }
+
+    /** How many times a crashed device is restarted per minute (tests set 0 to see a device stay dead). */
+    void restartLimit(int limit) {
+        this.restartLimit = limit;
     }
 
     /** Graceful stop: ACPI power button, then forced after {@code timeoutMillis}. */
@@ -322,7 +349,7 @@ public final class VmRegistry implements VmProcess.Listener {
         if (vm == null) return;
         vm.process = null;
         vm.lastReason = how.reason();
-        for (DeviceProcess d : vm.devices) d.kill(); // they would exit on their own at EOF
+        for (DeviceProcess d : vm.devices) d.release(); // they would exit on their own at EOF
         vm.devices.clear();
         log.info("{}: {} ({})", vm.name(), how.kind().name().toLowerCase(), how.reason());
         if (how.kind() == VmTerminated.ExitKind.REBOOT && !vm.stopRequested) {

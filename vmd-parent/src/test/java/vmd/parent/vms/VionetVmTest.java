@@ -26,7 +26,9 @@ import vmd.testing.Prerequisites;
  * command gets its address by DHCP, resolves and pings the host side and sends UDP
  * datagrams the host checks. The parent's event thread enters a network namespace of the
  * test first, so the tap, its address and the listener never touch the host's network.
- * Then the vionet process is killed with SIGKILL: the VM keeps running and says why.
+ * Then the vionet process is killed with SIGKILL: the parent restarts it and the guest's
+ * network works again; killed once more, past its restart budget, the VM keeps running
+ * with the link down and its status says why.
  */
 class VionetVmTest {
     private static final Duration BOOT = Duration.ofSeconds(90);
@@ -77,6 +79,7 @@ class VionetVmTest {
             VmConfig c = VmConfig.builder("nettest").boot(VmFixture.TEST_GUEST.toString()).memory(128L << 20).cpus(1)
                     .iface(new InterfaceConfig(true, null, null, null, false, null, -1, true))
                     .cmdline("console=ttyS0 vmdtest=net").build();
+            f.onEvents(() -> f.registry().restartLimit(1));
             Vm vm = f.start(c);
             try {
                 f.awaitConsole("VMDTEST OK net", BOOT);
@@ -113,15 +116,35 @@ class VionetVmTest {
             Object own = Files.getAttribute(Path.of("/proc/" + pid + "/ns/net"), "unix:ino");
             assertNotEquals(Files.getAttribute(Path.of("/run/netns/" + ns), "unix:ino"), own, "vionet has its own network namespace");
             assertNotEquals(Files.getAttribute(Path.of("/proc/thread-self/ns/net"), "unix:ino"), own, "not the host's either");
+            // Killed once: the parent restarts it on the same tap, the guest's DHCP and pings work again.
             Signals.kill(pid, Signals.SIGKILL);
-            long deadline = System.currentTimeMillis() + 10_000;
-            while (f.onEvents(() -> vm.devices.contains(vionet)) && System.currentTimeMillis() < deadline) Thread.sleep(50);
-            assertFalse(f.onEvents(() -> vm.devices.contains(vionet)), "the parent reaped vionet");
-            assertTrue(f.onEvents(() -> vm.process != null && vm.state() != VmState.STOPPED), "the VM keeps running");
+            DeviceCrashTest.awaitReason(f, vm, "killed by signal 9; restarted");
             String reason = f.onEvents(vm::lastReason);
-            assertTrue(reason.contains("vionet nettest/net0"), reason);
-            f.type("help\r");
-            f.awaitConsole("VMDTEST OK help", Duration.ofSeconds(30));
+            assertTrue(reason.startsWith("vionet nettest/net0"), reason);
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!(f.onEvents(vionet::alive) && f.onEvents(vionet::pid) != pid) && System.currentTimeMillis() < deadline) Thread.sleep(50);
+            assertNotEquals(pid, (int) f.onEvents(vionet::pid), "a new vionet process runs");
+            int mark = f.mark();
+            f.type("net\r");
+            f.awaitConsole("VMDTEST OK net", BOOT, mark);
+            assertTrue(f.console().indexOf("net: echo reply 3 from " + host, mark) > 0, f.console());
+            mark = f.mark();
+            f.type("link\r");
+            f.awaitConsole("VMDTEST OK link", Duration.ofSeconds(30), mark);
+            assertTrue(f.console().indexOf("link: up", mark) > 0, f.console().substring(mark));
+
+            // Killed again, past its budget (one restart): the VM runs on with the link down, and says why.
+            Signals.kill(f.onEvents(vionet::pid), Signals.SIGKILL);
+            DeviceCrashTest.awaitReason(f, vm, "not restarted");
+            assertFalse(f.onEvents(() -> vm.devices.contains(vionet)), "the parent let vionet go");
+            assertTrue(f.onEvents(() -> vm.process != null && vm.state() != VmState.STOPPED), "the VM keeps running");
+            deadline = System.currentTimeMillis() + 30_000;
+            do {
+                mark = f.mark();
+                f.type("link\r");
+                f.awaitConsole("VMDTEST OK link", Duration.ofSeconds(30), mark);
+            } while (f.console().indexOf("link: down", mark) < 0 && System.currentTimeMillis() < deadline);
+            assertTrue(f.console().indexOf("link: down", mark) > 0, "the guest sees its link down: " + f.console().substring(mark));
         } finally {
             if (server != null) server.destroyForcibly();
             try {

@@ -111,10 +111,20 @@ public final class VmFixture implements AutoCloseable {
         consoleIn.flush();
     }
 
+    /** Where the console output ends now: for {@link #awaitConsole(String, Duration, int)}. */
+    public int mark() {
+        return console.length();
+    }
+
     /** Waits until the console shows {@code marker}; fails with the console so far if it never does. */
     public void awaitConsole(String marker, Duration timeout) throws InterruptedException {
+        awaitConsole(marker, timeout, 0);
+    }
+
+    /** Waits until the console shows {@code marker} after position {@code from} (a {@link #mark}). */
+    public void awaitConsole(String marker, Duration timeout, int from) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!console.toString().contains(marker)) {
+        while (console.toString().indexOf(marker, from) < 0) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("console never showed \"" + marker + "\"; it showed:\n" + console);
             }

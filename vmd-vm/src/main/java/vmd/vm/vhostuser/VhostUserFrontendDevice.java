@@ -354,6 +354,21 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
         }
     }
 
+    /**
+     * Changes the config space as the driver sees it, without telling the back-end, and
+     * raises a config-change interrupt: what a front-end shows while its back-end is away
+     * (a network link down). The next back-end's config replaces it on reconnect.
+     */
+    public void overrideConfig(int offset, byte[] data) {
+        synchronized (this) {
+            if (offset < 0 || offset + data.length > config.length) throw new IllegalArgumentException("config " + offset + "+" + data.length);
+            if (Arrays.equals(Arrays.copyOfRange(config, offset, offset + data.length), data)) return;
+            System.arraycopy(data, 0, config, offset, data.length);
+        }
+        DeviceEvents e = events;
+        if (e != null) e.configChanged();
+    }
+
     @Override
     public void attach(DeviceEvents events) {
         this.events = events;
