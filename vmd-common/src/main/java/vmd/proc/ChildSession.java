@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import org.slf4j.LoggerFactory;
 import vmd.imsg.ChildFd;
 import vmd.imsg.ChildReady;
 import vmd.imsg.Imsg;
@@ -11,12 +12,14 @@ import vmd.imsg.ImsgChannel;
 import vmd.imsg.ImsgHandler;
 import vmd.imsg.ImsgProtocolException;
 import vmd.imsg.ImsgType;
+import vmd.imsg.LogLevel;
 import vmd.sys.Fds;
 
 /**
  * A child's side of its channel to the parent: say CHILD_READY, collect the labelled
  * descriptors (CHILD_FD) until CHILD_CONFIG arrives, then deliver every later message
- * (SHUTDOWN, LOG_LEVEL, ...) to an inbox the child's main loop reads.
+ * (SHUTDOWN, ...) to an inbox the child's main loop reads. LOG_LEVEL is applied here, so
+ * a device process busy serving its rings follows {@code vmctl log} too.
  *
  * <p>This is the only way a child learns its configuration: it opens no paths.
  */
@@ -68,6 +71,12 @@ public final class ChildSession {
                     ChildSession.this.notifyAll();
                     return;
                 }
+            }
+            if (msg.type() == ImsgType.LOG_LEVEL) {
+                int v = msg.decode(LogLevel::decode).verbosity();
+                Logging.setVerbosity(v); // every child, whatever its main loop does
+                LoggerFactory.getLogger(ChildSession.class).info("log level {}", v > 0 ? "verbose" : "brief");
+                return;
             }
             inbox.add(msg);
         }

@@ -8,6 +8,11 @@ import org.slf4j.LoggerFactory;
 public final class Logging {
     private Logging() {}
 
+    /** {@code vmctl log}'s verbosity: 0 brief (INFO), 1 verbose (DEBUG), more is TRACE. */
+    public static void setVerbosity(int verbosity) {
+        setLevel(verbosity > 1 ? "TRACE" : verbosity > 0 ? "DEBUG" : "INFO");
+    }
+
     public static void setLevel(String level) {
         ((Logger) LoggerFactory.getLogger("vmd")).setLevel(Level.toLevel(level, Level.INFO));
         System.setProperty("vmd.log.level", level);

@@ -252,8 +252,9 @@ public final class VmdMain implements ControlRequests.Daemon {
 
     @Override
     public void verbosity(int level) {
-        Logging.setLevel(level > 1 ? "TRACE" : level > 0 ? "DEBUG" : "INFO");
+        Logging.setVerbosity(level);
         control.verbosity(level);
+        registry.verbosity(level);
         log.info("log level {}", level > 0 ? "verbose" : "brief");
     }
 

@@ -6,7 +6,6 @@ import org.slf4j.LoggerFactory;
 import vmd.imsg.ControlParams;
 import vmd.imsg.Imsg;
 import vmd.imsg.ImsgType;
-import vmd.imsg.LogLevel;
 import vmd.proc.ChildSession;
 import vmd.proc.Logging;
 import vmd.sys.Fds;
@@ -45,11 +44,6 @@ public final class ControlMain {
             Imsg msg = session.inbox().poll(1, TimeUnit.HOURS);
             if (msg == null) continue;
             if (msg == ChildSession.CLOSED || msg.type() == ImsgType.SHUTDOWN) break;
-            if (msg.type() == ImsgType.LOG_LEVEL) {
-                int v = msg.decode(LogLevel::decode).verbosity();
-                Logging.setLevel(v > 1 ? "TRACE" : v > 0 ? "DEBUG" : "INFO");
-                continue;
-            }
             server.deliver(msg);
         }
         server.close();

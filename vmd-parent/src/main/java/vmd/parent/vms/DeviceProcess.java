@@ -47,6 +47,7 @@ public final class DeviceProcess {
     private Executor events;
     private Consumer<WaitStatus> onExit;
     private Child child;
+    private ImsgChannel channel;
     private boolean released;
 
     /**
@@ -140,6 +141,7 @@ public final class DeviceProcess {
                 });
             }
         });
+        this.channel = channel;
         c.exit().thenAccept(status -> events.execute(() -> {
             channel.close();
             Fds.closeQuietly(vmEnd[0]);
@@ -168,6 +170,17 @@ public final class DeviceProcess {
 
     public void kill() {
         if (alive()) Signals.kill(child.pid(), Signals.SIGKILL);
+    }
+
+    /** {@code vmctl log}: the running process changes its log level. */
+    public void verbosity(int level) {
+        ImsgChannel ch = channel;
+        if (ch == null || !alive()) return;
+        try {
+            ch.send(Imsg.of(ImsgType.LOG_LEVEL, new vmd.imsg.LogLevel(level)));
+        } catch (RuntimeException e) {
+            log.debug("{}: log level not sent: {}", name, e.getMessage());
+        }
     }
 
     /** Kills the current process and closes the parent's copies of the device's descriptors. */

@@ -133,6 +133,10 @@ public final class VmProcess {
         sendQuietly(Imsg.of(ImsgType.UNPAUSE_VM_REQUEST));
     }
 
+    public void verbosity(int level) {
+        sendQuietly(Imsg.of(ImsgType.LOG_LEVEL, new vmd.imsg.LogLevel(level)));
+    }
+
     /** A device process was restarted: {@code fd} (the caller keeps its copy) is the socket to it. */
     public void reconnectDevice(String label, int fd) {
         sendQuietly(Imsg.of(ImsgType.DEVICE_RECONNECT, new ChildFd(label)).withFd(fd));

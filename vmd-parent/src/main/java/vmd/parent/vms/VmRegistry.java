@@ -291,6 +291,14 @@ public final class VmRegistry implements VmProcess.Listener {
         p.deviceFailed(d.vmLabel(), what);
     }
 
+    /** {@code vmctl log}: every running vm and device process follows the parent's level. */
+    public void verbosity(int level) {
+        for (Vm vm : vms.values()) {
+            if (vm.process != null) vm.process.verbosity(level);
+            for (DeviceProcess d : vm.devices) d.verbosity(level);
+        }
+    }
+
     /** Each device's own crash-loop bound. */
     private RestartBudget newRestartBudget() {
         return new RestartBudget(restartLimit, RestartBudget.DEFAULT_WINDOW_NANOS);

@@ -238,7 +238,9 @@ class VmdEndToEndTest {
 
         // log level, reset switches: root only, accepted
         assertEquals(0, vmctl(null, "log", "verbose").rc());
+        awaitLog(vmdLog, "(?m)^.*vm idle: .*log level verbose$"); // running children follow, not only the parent
         assertEquals(0, vmctl(null, "log", "brief").rc());
+        awaitLog(vmdLog, "(?m)^.*vm idle: .*log level brief$");
 
         // SIGTERM: every guest gets the power button, then vmd exits
         // (through the handle: Process.destroy() would also close our end of its output)
@@ -247,6 +249,15 @@ class VmdEndToEndTest {
         vmdPump.join(10_000);
         assertTrue(vmdLog.toString().contains("terminating"), "exit " + vmd.exitValue() + "\n" + vmdLog);
         assertTrue(!Files.exists(sock), "socket removed at exit:\n" + vmdLog);
+    }
+
+    private static void awaitLog(CharSequence log, String regex) throws InterruptedException {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!p.matcher(log).find()) {
+            assertTrue(System.nanoTime() < deadline, "the log never matched " + regex + ":\n" + log);
+            Thread.sleep(100);
+        }
     }
 
     /** vmctl console as {@code user}: "help" is answered, "~." detaches. */
