@@ -78,7 +78,7 @@ public enum ImsgType {
     // ---- device restarts: parent -> vm ----
     /**
      * A device process was restarted: the vhost-user socket to the new one travels with it.
-     * Payload {@link ChildFd} (the device's label, as in the vm process's CHILD_FD: "disk0", "nic1").
+     * Payload {@link ChildFd} (the device's label, as in the vm process's CHILD_FD: "vioblk0", "vionet1").
      */
     DEVICE_RECONNECT(108, REQUIRED),
     /** A device process died and will not be restarted. Payload {@link DeviceFailed}. */

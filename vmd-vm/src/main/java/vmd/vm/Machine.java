@@ -74,6 +74,8 @@ public final class Machine implements PowerControl {
     private VirtioPciTransport rng;
     private final List<VirtioPciTransport> transports = new ArrayList<>();
     private final DeviceBackends backends = new DeviceBackends();
+    /** PCI slots of the disks (the cdrom, if any, last) and network interfaces, for SeaBIOS's boot order. */
+    private final List<Integer> diskSlots = new ArrayList<>(), nicSlots = new ArrayList<>();
     private BootImage.Plan plan;
     private volatile boolean stopping;
 
@@ -108,7 +110,7 @@ public final class Machine implements PowerControl {
                     new VhostUserFrontendDevice.Options("vioblk" + i, VirtioIds.BLOCK, 0, 256, 60, 10_000));
             backends.add(VmParams.diskLabel(i), disk);
             transports.add(new VirtioPciTransport(disk, routing));
-            pci.add(transports.get(transports.size() - 1));
+            diskSlots.add(pci.add(transports.get(transports.size() - 1)));
         }
         for (int i = 0; i < fds.nics().size(); i++) {
             // The interface's vionet process serves the rings and holds the tap.
@@ -116,7 +118,7 @@ public final class Machine implements PowerControl {
                     new VhostUserFrontendDevice.Options("vionet" + i, VirtioIds.NET, 0, 1024, 12, 10_000));
             backends.add(VmParams.nicLabel(i), nic);
             transports.add(new VirtioPciTransport(nic, routing));
-            pci.add(transports.get(transports.size() - 1));
+            nicSlots.add(pci.add(transports.get(transports.size() - 1)));
         }
 
         byte[] image = readAll(fds.boot(), "boot image");
@@ -169,7 +171,26 @@ public final class Machine implements PowerControl {
         fw.addFile("etc/e820", FwCfg.e820(e820));
         fw.addFile("etc/sercon-port", FwCfg.le16(Uart16550.COM1_BASE));
         fw.addFile("etc/boot-fail-wait", FwCfg.le32(5000)); // milliseconds
+        String order = bootOrder(params.bootDevice(), diskSlots, nicSlots);
+        if (!order.isEmpty()) fw.addFile("bootorder", order.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         return fw;
+    }
+
+    /**
+     * SeaBIOS's "bootorder" file: the device vm.conf's {@code boot device} names first, as
+     * an Open Firmware path ({@code /pci@i0cf8/*@SLOT}, how SeaBIOS names a virtio-pci
+     * device on bus 0); devices not listed boot after it in their usual order. Every
+     * virtio disk is a hard disk to SeaBIOS, so without this a cdrom never beats a disk.
+     * The parent sends "cdrom" only with a cdrom, which is the last disk.
+     */
+    static String bootOrder(String bootDevice, List<Integer> diskSlots, List<Integer> nicSlots) {
+        Integer first = switch (bootDevice) {
+            case "cdrom" -> diskSlots.isEmpty() ? null : diskSlots.get(diskSlots.size() - 1);
+            case "disk" -> diskSlots.isEmpty() ? null : diskSlots.get(0);
+            case "net" -> nicSlots.isEmpty() ? null : nicSlots.get(0);
+            default -> null;
+        };
+        return first == null ? "" : String.format("/pci@i0cf8/*@%x\n", first);
     }
 
     private InterruptLine gsiLine(int gsi) {

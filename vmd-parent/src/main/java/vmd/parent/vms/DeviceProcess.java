@@ -51,7 +51,7 @@ public final class DeviceProcess {
     private boolean released;
 
     /**
-     * @param vmLabel    the vm process's label for the device's socket ("disk0", "nic1")
+     * @param vmLabel    the vm process's label for the device's socket ("vioblk0", "vionet1")
      * @param deviceFds  the device's descriptors by label; duplicated, the caller keeps its own
      * @param vhostLabel the label under which the device gets its vhost-user socket
      */

@@ -131,7 +131,7 @@ public final class VmRegistry implements VmProcess.Listener {
         }
         if (vm.console == null) vm.console = Pty.open();
         VmParams params = new VmParams(c.name(), vm.id, c.effectiveMemory(), c.effectiveCpus(),
-                c.cmdline() == null ? "" : c.cmdline(), c.bootDevice() == null ? "" : c.bootDevice().keyword());
+                c.cmdline() == null ? "" : c.cmdline(), bootDevice(c));
         List<Integer> vmEnds = new ArrayList<>();
         try (VmResources res = VmResources.open(c, globalFirmware)) {
             Map<String, Integer> fds = new LinkedHashMap<>(res.descriptors());
@@ -158,6 +158,13 @@ public final class VmRegistry implements VmProcess.Listener {
         } finally {
             for (int fd : vmEnds) Fds.closeQuietly(fd);
         }
+    }
+
+    /** {@code boot device} for the vm process: "cdrom" only with a cdrom (which it finds last among the disks). */
+    static String bootDevice(VmConfig c) {
+        if (c.bootDevice() == null) return "";
+        if (c.bootDevice() == vmd.parent.config.BootDevice.CDROM && c.cdrom() == null) return "";
+        return c.bootDevice().keyword();
     }
 
     /**

@@ -1,5 +1,6 @@
 package vmd.parent.vms;
 
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import vmd.parent.config.BootDevice;
 import vmd.parent.config.DiskFormat;
 import vmd.parent.config.VmConfig;
 import vmd.testing.Prerequisites;
@@ -66,6 +68,24 @@ class SeaBiosBootTest {
         try (VmFixture f = new VmFixture()) {
             f.start(VmConfig.builder("qcowboot").memory(64L << 20).disk(qcow2.toString(), DiskFormat.AUTO).build());
             f.awaitConsole(BootSectors.STAGE2_MARKER + " " + BootSectors.expectedSum(), FIRMWARE);
+        }
+    }
+
+    /**
+     * A disk and a cdrom that both boot, told apart by their data sums: by default the disk
+     * boots; {@code boot device cdrom} puts the cdrom first in SeaBIOS's bootorder.
+     */
+    @Test
+    void bootDeviceCdromBeatsTheDisk() throws Exception {
+        long cdromSeed = 0x0123456789ABCDEFL;
+        assertNotEquals(BootSectors.expectedSum(), BootSectors.expectedSum(cdromSeed));
+        Path disk = BootSectors.twoStageDisk(dir.resolve("disk.raw"));
+        Path cdrom = BootSectors.twoStageDisk(dir.resolve("cd.iso"), cdromSeed);
+        try (VmFixture f = new VmFixture()) {
+            f.start(VmConfig.builder("cdboot").memory(64L << 20).disk(disk.toString(), DiskFormat.RAW).cdrom(cdrom.toString())
+                    .bootDevice(BootDevice.CDROM).build());
+            f.awaitConsole(BootSectors.STAGE2_MARKER + " " + BootSectors.expectedSum(cdromSeed), FIRMWARE);
+            assertTrue(!f.console().contains(BootSectors.expectedSum()), "the disk did not boot: " + f.console());
         }
     }
 }

@@ -9,7 +9,7 @@ import vmd.virtio.VirtioIds;
 
 /**
  * The vm process's side of device restarts (DESIGN.md section 5, crash isolation). Each
- * device served by a vmd device process is known by its label ("disk0", "nic1"). When a
+ * device served by a vmd device process is known by its label ("vioblk0", "vionet1"). When a
  * back-end is lost the device waits, recording what the driver does, for the parent to
  * restart the process: {@link #reconnect} replays the setup on the new socket. A network
  * device meanwhile shows its link down (config status, with a config-change interrupt),
