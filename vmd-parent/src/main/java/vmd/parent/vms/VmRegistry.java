@@ -211,7 +211,9 @@ public final class VmRegistry implements VmProcess.Listener {
             if (ifc.switchName() != null && sw == null) {
                 log.warn("{}: interface {}: switch \"{}\" is not configured; not attached", c.name(), i, ifc.switchName());
             }
-            String vrf = ifc.hasRdomain() && sw == null ? Bridges.vrfFor(ifc.rdomain()) : null; // refused before any tap exists
+            // A missing VRF is refused before any tap exists.
+            String vrf = ifc.hasRdomain() && sw == null ? Bridges.vrfFor(ifc.rdomain()) : null;
+            if (sw != null && sw.hasRdomain()) Bridges.vrfFor(sw.rdomain());
             MacAddress mac = ifc.lladdr() != null ? ifc.lladdr() : generatedMac(c.name(), i);
             boolean locked = ifc.locked() || (sw != null && sw.lockedLladdr());
             int host = 0, guest = 0;
