@@ -25,6 +25,8 @@ import vmd.parent.config.SwitchConfig;
 import vmd.parent.priv.Bridges;
 import vmd.parent.priv.IpCommand;
 import vmd.parent.priv.LocalAddresses;
+import vmd.parent.priv.LocalAddresses6;
+import vmd.parent.priv.LocalInet6;
 import vmd.parent.priv.Tap;
 import vmd.sys.Fds;
 import vmd.sys.UnixSockets;
@@ -51,6 +53,7 @@ public final class VmRegistry implements VmProcess.Listener {
     private int nextId = 1;
     private IpPrefix localPrefix = defaultLocalPrefix();
     private List<SwitchConfig> switches = List.of();
+    private IpPrefix localPrefix6; // null: no local inet6
 
     public VmRegistry(Executor events, ChildLauncher launcher, Privileges privileges, String globalFirmware) {
         this.events = events;
@@ -86,6 +89,11 @@ public final class VmRegistry implements VmProcess.Listener {
     public void network(IpPrefix localPrefix, List<SwitchConfig> switches) {
         this.localPrefix = localPrefix;
         this.switches = List.copyOf(switches);
+    }
+
+    /** vm.conf's {@code local inet6}: the prefix local interfaces' /96s come from, or null for IPv4 only. */
+    public void inet6(IpPrefix prefix6) {
+        this.localPrefix6 = prefix6;
     }
 
     private static IpPrefix defaultLocalPrefix() {
@@ -221,6 +229,7 @@ public final class VmRegistry implements VmProcess.Listener {
                 host = LocalAddresses.address(localPrefix, vm.id, i, false);
                 guest = LocalAddresses.address(localPrefix, vm.id, i, true);
             }
+            byte[] host6 = ifc.local() && localPrefix6 != null ? LocalAddresses6.address(localPrefix6, localPrefix, vm.id, i, false) : null;
             try (Tap tap = Tap.create(ifc.name(), "vm" + vm.id + "-if" + i + "-" + c.name(), ifc.up())) {
                 if (ifc.local()) tap.addAddress(host, 31);
                 if (sw != null) {
@@ -231,6 +240,7 @@ public final class VmRegistry implements VmProcess.Listener {
                 }
                 if (ifc.group() != null) Bridges.setGroup(tap.name(), ifc.group());
                 MacAddress hostMac = tap.hostMac();
+                if (host6 != null) LocalInet6.configure(tap.name(), host6, hostMac);
                 int[] pair = UnixSockets.streamPair();
                 vmEnds.add(pair[1]);
                 Map<String, Integer> fds = new LinkedHashMap<>();
@@ -239,15 +249,17 @@ public final class VmRegistry implements VmProcess.Listener {
                 DeviceProcess d = new DeviceProcess("vionet", "vionet " + c.name() + "/" + devName);
                 try {
                     d.start(launcher, privileges, "vmd.vionet.VionetMain", fds,
-                            new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits()),
+                            new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits(),
+                                    host6 == null ? null : LocalAddresses6.inet6(host6)),
                             events, status -> deviceExited(vm, d, status));
                 } finally {
                     Fds.closeQuietly(pair[0]);
                 }
                 vm.devices.add(d);
-                log.info("{}: {} on {} lladdr {}{}{}{}", c.name(), devName, tap.name(), mac, locked ? " (locked)" : "",
+                log.info("{}: {} on {} lladdr {}{}{}{}{}", c.name(), devName, tap.name(), mac, locked ? " (locked)" : "",
                         sw != null ? " switch " + sw.name() + " (" + sw.ifname() + ")" : "",
-                        ifc.local() ? " local " + LocalAddresses.text(guest) + " via " + LocalAddresses.text(host) : "");
+                        ifc.local() ? " local " + LocalAddresses.text(guest) + " via " + LocalAddresses.text(host) : "",
+                        host6 != null ? " inet6 " + LocalAddresses6.text(host6) + "/" + LocalAddresses6.PREFIX_LENGTH : "");
             }
         }
     }
