@@ -34,7 +34,7 @@ OPTIONAL_MODULES="evdev button virtio_scsi sr_mod sd_mod"
 # Busybox applets linked in /bin (the interactive shell installs all of them).
 APPLETS="sh ash awk basename blockdev cat chmod cp cttyhack cut date dd dmesg
 	echo env false find grep head hexdump insmod ip kill ln ls lsmod mkdir
-	mkfifo mknod mount mv nc nproc od ping poweroff printf readlink reboot rm rmmod
+	mkfifo mknod mount mv nc nproc od ping ping6 poweroff printf readlink reboot rm rmmod
 	sed seq setsid sha256sum sleep sort stat sync tail tee test timeout
 	touch tr true udhcpc umount uname usleep wc xargs ["
 
@@ -118,7 +118,7 @@ if [ ! -f "$tmp/kernel/boot/vmlinuz-$kver" ] || [ ! -f "$config" ]; then
 fi
 
 # What /init relies on being built in.
-for opt in BLK_DEV_INITRD RD_GZIP DEVTMPFS TMPFS SERIAL_8250_CONSOLE PACKET UNIX; do
+for opt in BLK_DEV_INITRD RD_GZIP DEVTMPFS TMPFS SERIAL_8250_CONSOLE PACKET UNIX IPV6; do
 	grep -qx "CONFIG_$opt=y" "$config" || die "$kver lacks CONFIG_$opt=y"
 done
 

@@ -24,6 +24,18 @@ public final class Prerequisites {
         Assumptions.abort(message);
     }
 
+    /**
+     * A feature the running kernel was built without (a config option, not a package):
+     * nothing a setup script can install, so the test skips with the reason printed even
+     * under CI=true. Use only for kernel build options, never for packages or devices.
+     */
+    public static void requireKernelFeature(boolean present, String what) {
+        if (present) return;
+        String message = "this kernel lacks " + what;
+        System.err.println("SKIPPED: " + message + (ci() ? " (a kernel build option: skipped under CI=true too)" : ""));
+        Assumptions.abort(message);
+    }
+
     public static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));
     }

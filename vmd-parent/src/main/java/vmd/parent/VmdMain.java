@@ -19,6 +19,7 @@ import sun.misc.Signal;
 import vmd.imsg.CtlResult;
 import vmd.parent.config.ConfigParser;
 import vmd.parent.config.Diagnostic;
+import vmd.parent.config.IpPrefix;
 import vmd.parent.config.ParseResult;
 import vmd.parent.config.VmConfig;
 import vmd.parent.config.VmdConfig;
@@ -105,12 +106,22 @@ public final class VmdMain implements ControlRequests.Daemon {
     /** VMs whose vm.conf entry went away at a reload: forgotten once they stop. */
     private final Set<String> orphans = new HashSet<>();
     private boolean shuttingDown;
+    private IpPrefix autoPrefix6;
 
     private VmdMain(VmdOptions opts, VmdConfig config) {
         this.opts = opts;
         this.config = config;
         this.registry = new VmRegistry(events, launcher, Privileges.of(config.user()), config.firmware());
         registry.network(config.localPrefix(), config.switches());
+        registry.inet6(localPrefix6(config));
+    }
+
+    /** {@code local inet6}'s prefix; without one, a random ULA prefix made once per daemon, as OpenBSD's vmd. */
+    private IpPrefix localPrefix6(VmdConfig c) {
+        if (!c.localInet6()) return null;
+        if (c.localPrefix6() != null) return c.localPrefix6();
+        if (autoPrefix6 == null) autoPrefix6 = vmd.parent.priv.LocalAddresses6.randomPrefix();
+        return autoPrefix6;
     }
 
     private void run() throws Exception {
@@ -200,6 +211,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         config = parsed.config();
         registry.privileges(Privileges.of(config.user()));
         registry.network(config.localPrefix(), config.switches());
+        registry.inet6(localPrefix6(config));
         try {
             socket.owner(config.socketOwner());
         } catch (IOException e) {

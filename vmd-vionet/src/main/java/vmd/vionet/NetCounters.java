@@ -20,12 +20,14 @@ public final class NetCounters {
     /** Writes the tap refused (interface down, full, invalid). */
     public final AtomicLong txErrors = new AtomicLong();
     public final AtomicLong dhcpReplies = new AtomicLong(), dhcpAcks = new AtomicLong();
+    /** Router advertisements answering the guest (local inet6). */
+    public final AtomicLong raReplies = new AtomicLong();
 
     @Override
     public String toString() {
         return "rx " + rxFrames + " frames " + rxBytes + " bytes (oversize " + rxOversize + ", filtered " + rxFiltered
                 + ", no buffers " + rxNoBuffers + ", errors " + rxErrors + "), tx " + txFrames + " frames " + txBytes
                 + " bytes (malformed " + txMalformed + ", filtered " + txFiltered + ", errors " + txErrors + "), dhcp "
-                + dhcpReplies;
+                + dhcpReplies + ", ra " + raReplies;
     }
 }

@@ -39,6 +39,7 @@ public final class NetDevice implements VhostUserDevice {
     private final byte[] mac;
     private final MacFilter filter;
     private final DhcpResponder dhcp;
+    private volatile RouterAdvertiser router; // local inet6, or null
     private final NetCounters counters = new NetCounters();
     final ConcurrentLinkedQueue<byte[]> injected = new ConcurrentLinkedQueue<>();
     private final AtomicInteger injectedCount = new AtomicInteger();
@@ -60,6 +61,12 @@ public final class NetDevice implements VhostUserDevice {
         this.filter = new MacFilter(mac, locked);
         this.dhcp = dhcp;
         Fds.setNonBlocking(tap.fd(), true);
+    }
+
+    /** Under {@code local inet6}: answer the guest's router solicitations. Set before the device serves. */
+    public NetDevice router(RouterAdvertiser ra) {
+        this.router = ra;
+        return this;
     }
 
     public NetCounters counters() {
@@ -269,6 +276,16 @@ public final class NetDevice implements VhostUserDevice {
                     inject(reply);
                 }
                 return; // a local interface's DHCP is ours, never the host's
+            }
+            RouterAdvertiser ra = router;
+            if (ra != null && RouterAdvertiser.isSolicitation(pb, h, peek.length - h)) {
+                byte[] all = chain.readReadable((int) Math.min(total, h + 1024));
+                byte[] reply = ra.respond(java.util.Arrays.copyOfRange(all, h, all.length), all.length - h);
+                if (reply != null) {
+                    if (counters.raReplies.incrementAndGet() <= 20) log.info("{}: ra: solicitation -> advertisement", name);
+                    inject(reply);
+                }
+                return; // like DHCP, a local interface's router is vionet
             }
             iov.clear();
             int skip = tap.vnetHdr() ? 0 : h;

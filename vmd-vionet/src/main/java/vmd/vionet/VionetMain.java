@@ -18,15 +18,16 @@ import vmd.vhostuser.VhostUserBackend;
  * works from any namespace). On its own it follows the vhost-user back-end program
  * conventions, for any front-end (QEMU's {@code -netdev vhost-user}):
  * {@code vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]
- * [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--hostname NAME]}. With
+ * [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--local6 HOST6] [--hostname NAME]}. With
  * {@code --local}, HOST is the host side of the /31 (the router and DHCP server) and the
- * guest is offered the other address.
+ * guest is offered the other address; {@code --local6} names the host side's IPv6 address,
+ * whose /96 vionet advertises to the guest (local inet6).
  */
 public final class VionetMain {
     private static final Logger log = LoggerFactory.getLogger(VionetMain.class);
     private static final int SYS_SOCKET = 41;
     static final String USAGE = "usage: vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]"
-            + " [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--hostname NAME]";
+            + " [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--local6 HOST6] [--hostname NAME]";
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0 && System.getenv(vmd.proc.ChildLauncher.ENV_PARENT_PID) != null) {
@@ -50,8 +51,13 @@ public final class VionetMain {
             dhcp = new DhcpResponder(mac, hostMac, p.localGuest(), p.localHost(), p.vmName());
         }
         NetDevice device = new NetDevice(p.name(), tap, mac, p.locked(), dhcp);
-        log.info("{}: tap {}, lladdr {}{}{}", p.name(), tap.name(), macString(mac), p.locked() ? " (locked)" : "",
-                p.local() ? ", local " + Frames.ipv4(p.localGuest()) + " via " + Frames.ipv4(p.localHost()) : "");
+        if (p.localHost6() != null) {
+            byte[] hostMac = p.hostMac() != 0 ? macBytes(p.hostMac()) : hostMacFor(mac);
+            device.router(new RouterAdvertiser(mac, hostMac, p.localHost6().getAddress(), NetDevice.MTU));
+        }
+        log.info("{}: tap {}, lladdr {}{}{}{}", p.name(), tap.name(), macString(mac), p.locked() ? " (locked)" : "",
+                p.local() ? ", local " + Frames.ipv4(p.localGuest()) + " via " + Frames.ipv4(p.localHost()) : "",
+                p.localHost6() != null ? ", inet6 via " + p.localHost6().getHostAddress() + "/96" : "");
         vmd.sys.Seccomp.lockDown(SYS_SOCKET); // before the first guest frame: no programs, processes or sockets
         new VhostUserBackend(device, p.vmName() + "/" + p.name()).serve(vhost);
         log.info("{}: front-end gone; {}", p.name(), device.counters());
@@ -99,7 +105,7 @@ public final class VionetMain {
 
     private static int runStandalone(String[] args) throws IOException {
         BackendCommandLine cmd;
-        String tapName = null, local = null, hostname = "vm";
+        String tapName = null, local = null, local6 = null, hostname = "vm";
         int tapFd = -1;
         byte[] mac = null;
         boolean locked = false;
@@ -116,7 +122,7 @@ public final class VionetMain {
                 }
                 switch (opt) {
                     case "--locked" -> locked = true;
-                    case "--tap", "--tap-fd", "--mac", "--local", "--hostname" -> {
+                    case "--tap", "--tap-fd", "--mac", "--local", "--local6", "--hostname" -> {
                         if (value == null) {
                             if (++i >= rest.size()) throw new IllegalArgumentException(opt + " needs a value");
                             value = rest.get(i);
@@ -126,6 +132,7 @@ public final class VionetMain {
                             case "--tap-fd" -> tapFd = Integer.parseInt(value);
                             case "--mac" -> mac = parseMac(value);
                             case "--local" -> local = value;
+                            case "--local6" -> local6 = value;
                             default -> hostname = value;
                         }
                     }
@@ -150,10 +157,25 @@ public final class VionetMain {
             log.info("local interface: guest {} via {}", Frames.ipv4(pair[1]), Frames.ipv4(pair[0]));
         }
         NetDevice device = new NetDevice(tap.name(), tap, mac, locked, dhcp);
+        if (local6 != null) {
+            byte[] host6 = local6.contains(":") ? java.net.InetAddress.getByName(local6).getAddress() : new byte[0]; // literals only
+            if (host6.length != 16) throw new IllegalArgumentException("--local6 wants an IPv6 address: " + local6);
+            device.router(new RouterAdvertiser(mac, tapMac(tap.name(), hostMacFor(mac)), host6, NetDevice.MTU));
+            log.info("local inet6: advertising the /96 of {}", local6);
+        }
         log.info("vionet on {}, lladdr {}", tap, macString(mac));
         int rc = BackendServer.run(cmd, "net", List.of(), new VhostUserBackend(device, "vionet " + tap.name()), System.out);
         device.close();
         return rc;
+    }
+
+    /** The tap's own address as this namespace sees it (the router's link-local address derives from it), else {@code fallback}. */
+    static byte[] tapMac(String tap, byte[] fallback) {
+        try {
+            return parseMac(java.nio.file.Files.readString(java.nio.file.Path.of("/sys/class/net", tap, "address")).strip());
+        } catch (IOException | IllegalArgumentException e) {
+            return fallback;
+        }
     }
 
     /** {@code HOST/31} to {host, guest}: the guest has the other address of the /31. */

@@ -126,8 +126,13 @@ public final class Machine implements PowerControl {
         String cmdline = params.cmdline().isEmpty() ? LinuxBoot.DEFAULT_CMDLINE : params.cmdline();
         plan = BootImage.load(memory, image, ram, params.vcpus(), cmdline, initrd);
         plan.flash().ifPresent(fw -> vm.mapRom(fw.flashAddress(), fw.image()));
+        byte[] netRom = fds.netRom() >= 0 ? readAll(fds.netRom(), "network option ROM") : null;
         if (plan.kind() == BootImage.Kind.FIRMWARE) {
             FwCfg fw = firmwareConfig(ram);
+            // SeaBIOS runs fw_cfg's "pciVVVV,DDDD.rom" as the option ROM of every such device (optionrom.c).
+            if (netRom != null && !fds.nics().isEmpty()) {
+                fw.addFile(String.format("pci%04x,%04x.rom", VirtioIds.PCI_VENDOR, VirtioIds.pciDeviceId(VirtioIds.NET)), netRom);
+            }
             ports.register(FwCfg.IO_BASE, FwCfg.IO_LENGTH, fw);
             ports.register(FwCfg.DMA_PORT, FwCfg.DMA_LENGTH, fw);
         } else {

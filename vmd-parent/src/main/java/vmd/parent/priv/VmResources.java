@@ -15,6 +15,8 @@ import vmd.sys.NativeException;
  */
 public final class VmResources implements AutoCloseable {
     public static final String DEFAULT_FIRMWARE = "/usr/share/seabios/bios-256k.bin";
+    /** iPXE for modern virtio-net (1af4:1041), Debian's ipxe-qemu: lets the firmware boot from the network. */
+    public static final String NET_ROM = "/usr/lib/ipxe/qemu/pxe-virtio.rom";
 
     private final Map<String, Integer> fds = new LinkedHashMap<>();
 
@@ -30,6 +32,9 @@ public final class VmResources implements AutoCloseable {
             if (boot == null) boot = vm.firmware() != null ? vm.firmware() : globalFirmware != null ? globalFirmware : DEFAULT_FIRMWARE;
             r.fds.put("boot", openImage("boot image", boot));
             if (vm.initrd() != null) r.fds.put("initrd", openImage("initrd", vm.initrd()));
+            if (vm.boot() == null && !vm.interfaces().isEmpty() && new java.io.File(NET_ROM).canRead()) {
+                r.fds.put("netrom", openImage("network option ROM", NET_ROM)); // optional: without it, no network boot
+            }
             return r;
         } catch (RuntimeException e) {
             r.close();

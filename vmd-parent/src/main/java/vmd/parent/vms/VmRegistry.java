@@ -25,6 +25,8 @@ import vmd.parent.config.SwitchConfig;
 import vmd.parent.priv.Bridges;
 import vmd.parent.priv.IpCommand;
 import vmd.parent.priv.LocalAddresses;
+import vmd.parent.priv.LocalAddresses6;
+import vmd.parent.priv.LocalInet6;
 import vmd.parent.priv.Tap;
 import vmd.sys.Fds;
 import vmd.proc.ChildLauncher;
@@ -51,6 +53,7 @@ public final class VmRegistry implements VmProcess.Listener {
     private IpPrefix localPrefix = defaultLocalPrefix();
     private List<SwitchConfig> switches = List.of();
     private int restartLimit = RestartBudget.DEFAULT_LIMIT;
+    private IpPrefix localPrefix6; // null: no local inet6
 
     public VmRegistry(Executor events, ChildLauncher launcher, Privileges privileges, String globalFirmware) {
         this.events = events;
@@ -86,6 +89,11 @@ public final class VmRegistry implements VmProcess.Listener {
     public void network(IpPrefix localPrefix, List<SwitchConfig> switches) {
         this.localPrefix = localPrefix;
         this.switches = List.copyOf(switches);
+    }
+
+    /** vm.conf's {@code local inet6}: the prefix local interfaces' /96s come from, or null for IPv4 only. */
+    public void inet6(IpPrefix prefix6) {
+        this.localPrefix6 = prefix6;
     }
 
     private static IpPrefix defaultLocalPrefix() {
@@ -213,7 +221,9 @@ public final class VmRegistry implements VmProcess.Listener {
             if (ifc.switchName() != null && sw == null) {
                 log.warn("{}: interface {}: switch \"{}\" is not configured; not attached", c.name(), i, ifc.switchName());
             }
-            String vrf = ifc.hasRdomain() && sw == null ? Bridges.vrfFor(ifc.rdomain()) : null; // refused before any tap exists
+            // A missing VRF is refused before any tap exists.
+            String vrf = ifc.hasRdomain() && sw == null ? Bridges.vrfFor(ifc.rdomain()) : null;
+            if (sw != null && sw.hasRdomain()) Bridges.vrfFor(sw.rdomain());
             MacAddress mac = ifc.lladdr() != null ? ifc.lladdr() : generatedMac(c.name(), i);
             boolean locked = ifc.locked() || (sw != null && sw.lockedLladdr());
             int host = 0, guest = 0;
@@ -221,6 +231,7 @@ public final class VmRegistry implements VmProcess.Listener {
                 host = LocalAddresses.address(localPrefix, vm.id, i, false);
                 guest = LocalAddresses.address(localPrefix, vm.id, i, true);
             }
+            byte[] host6 = ifc.local() && localPrefix6 != null ? LocalAddresses6.address(localPrefix6, localPrefix, vm.id, i, false) : null;
             try (Tap tap = Tap.create(ifc.name(), "vm" + vm.id + "-if" + i + "-" + c.name(), ifc.up())) {
                 if (ifc.local()) tap.addAddress(host, 31);
                 if (sw != null) {
@@ -231,17 +242,20 @@ public final class VmRegistry implements VmProcess.Listener {
                 }
                 if (ifc.group() != null) Bridges.setGroup(tap.name(), ifc.group());
                 MacAddress hostMac = tap.hostMac();
+                if (host6 != null) LocalInet6.configure(tap.name(), host6, hostMac);
                 Map<String, Integer> fds = new LinkedHashMap<>();
                 fds.put(VionetParams.FD_TAP, tap.fd());
                 DeviceProcess d = new DeviceProcess("vionet", "vionet " + c.name() + "/" + devName, VmParams.nicLabel(i),
                         "vmd.vionet.VionetMain", fds, VionetParams.FD_VHOST_USER,
-                        new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits()),
+                        new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits(),
+                                host6 == null ? null : LocalAddresses6.inet6(host6)),
                         newRestartBudget());
                 vm.devices.add(d);
                 vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status)));
-                log.info("{}: {} on {} lladdr {}{}{}{}", c.name(), devName, tap.name(), mac, locked ? " (locked)" : "",
+                log.info("{}: {} on {} lladdr {}{}{}{}{}", c.name(), devName, tap.name(), mac, locked ? " (locked)" : "",
                         sw != null ? " switch " + sw.name() + " (" + sw.ifname() + ")" : "",
-                        ifc.local() ? " local " + LocalAddresses.text(guest) + " via " + LocalAddresses.text(host) : "");
+                        ifc.local() ? " local " + LocalAddresses.text(guest) + " via " + LocalAddresses.text(host) : "",
+                        host6 != null ? " inet6 " + LocalAddresses6.text(host6) + "/" + LocalAddresses6.PREFIX_LENGTH : "");
             }
         }
     }

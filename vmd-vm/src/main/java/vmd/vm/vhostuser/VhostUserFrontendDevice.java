@@ -549,7 +549,9 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
             Fds.eventfdSignal(wakeFd);
             for (QueueSetup s : started) if (s != null) Fds.eventfdSignal(s.kickFd());
             if (configChanged && events != null) events.configChanged();
-            log.info("{}: reconnected to the vhost-user back-end", options.name);
+            log.info("{}: reconnected to the vhost-user back-end (driver features {}, {} ring(s) replayed)", options.name,
+                    driverFeatures == null ? "not set" : "0x" + Long.toHexString(driverFeatures),
+                    Arrays.stream(started).filter(java.util.Objects::nonNull).count());
         } catch (RuntimeException e) {
             c.shutdown();
             c.close();

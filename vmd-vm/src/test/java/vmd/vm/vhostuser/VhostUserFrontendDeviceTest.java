@@ -218,6 +218,28 @@ class VhostUserFrontendDeviceTest {
         assertEquals("FOUR", echoed(6, 4));
     }
 
+    /** A driver that resets and sets the device up while the back-end is away: the next back-end gets it all. */
+    @Test
+    void setupDoneWhileDisconnectedIsReplayedOnReconnect() throws InterruptedException {
+        Backend first = backend(2, 8);
+        frontend(first, options(8));
+        List<String> losses = new CopyOnWriteArrayList<>();
+        dev.setLossHandler((d, why) -> losses.add(why));
+        first.kill();
+        assertTrue(TestRing.eventually(5000, () -> !losses.isEmpty()), "loss reported");
+        dev.reset();
+        dev.setDriverFeatures(FEATURES);
+        dev.startQueue(setup(8));
+        TestRing r = ring();
+        send(r, 0, "early");
+        Backend second = backend(2, 8);
+        dev.reconnect(second.frontendFd);
+        assertEquals(FEATURES, second.device.ackedFeatures, "features replayed");
+        assertTrue(TestRing.eventually(5000, () -> r.usedIdx() == 1), "the request made while disconnected completes");
+        assertEquals("EARLY", echoed(0, 5));
+        assertTrue(resets.isEmpty(), resets.toString());
+    }
+
     @Test
     void deadBackendMeansNeedsResetAndNoExceptionsWhereTheTransportCannotTakeThem() throws InterruptedException {
         Backend b = backend(2, 8);
