@@ -18,5 +18,21 @@ class VionetParamsTest {
         assertTrue(p.local());
         assertThrows(IllegalArgumentException.class, () -> new VionetParams("n", "v", 1L << 48, false, 0, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new VionetParams("n", "v", 1, false, 1, 0, 0));
+        assertEquals(1, p.queuePairs(), "the short form is one pair");
+    }
+
+    @Test
+    void carriesQueuePairsAndLabelsEachTapQueue() {
+        VionetParams p = new VionetParams("net0", "db", 0xfee1ba000102L, false, 0, 0, 0, 4);
+        PayloadWriter w = new PayloadWriter();
+        p.encode(w);
+        VionetParams back = VionetParams.decode(new PayloadReader(w.toByteArray()));
+        assertEquals(p, back);
+        assertEquals(4, back.queuePairs());
+        assertEquals(VionetParams.FD_TAP, VionetParams.tapLabel(0), "pair 0 keeps the single-queue label");
+        assertEquals("tap3", VionetParams.tapLabel(3));
+        assertThrows(IllegalArgumentException.class, () -> new VionetParams("n", "v", 1, false, 0, 0, 0, 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> new VionetParams("n", "v", 1, false, 0, 0, 0, VionetParams.MAX_QUEUE_PAIRS + 1));
     }
 }

@@ -41,6 +41,8 @@ public final class VmRegistry implements VmProcess.Listener {
     public static final int DEFAULT_STOP_TIMEOUT_MS = 30_000;
     /** A disk gets one request queue per vCPU, up to this many (each served by its own thread). */
     static final int MAX_DISK_QUEUES = 4;
+    /** Queue pairs per interface: one per vCPU up to this (a multi-queue tap, VIRTIO_NET_F_MQ). */
+    static final int MAX_NET_QUEUE_PAIRS = 4;
 
     private final Executor events;
     private final ChildLauncher launcher;
@@ -219,7 +221,8 @@ public final class VmRegistry implements VmProcess.Listener {
                 host = LocalAddresses.address(localPrefix, vm.id, i, false);
                 guest = LocalAddresses.address(localPrefix, vm.id, i, true);
             }
-            try (Tap tap = Tap.create(ifc.name(), "vm" + vm.id + "-if" + i + "-" + c.name(), ifc.up())) {
+            int queues = Math.min(c.effectiveCpus(), MAX_NET_QUEUE_PAIRS);
+            try (Tap tap = Tap.create(ifc.name(), "vm" + vm.id + "-if" + i + "-" + c.name(), ifc.up(), queues)) {
                 if (ifc.local()) tap.addAddress(host, 31);
                 if (sw != null) {
                     Bridges.ensure(sw);
@@ -232,12 +235,14 @@ public final class VmRegistry implements VmProcess.Listener {
                 int[] pair = UnixSockets.streamPair();
                 vmEnds.add(pair[1]);
                 Map<String, Integer> fds = new LinkedHashMap<>();
-                fds.put(VionetParams.FD_TAP, tap.fd());
+                int[] tapFds = tap.fds();
+                for (int q = 0; q < tapFds.length; q++) fds.put(VionetParams.tapLabel(q), tapFds[q]);
                 fds.put(VionetParams.FD_VHOST_USER, pair[0]);
                 DeviceProcess d = new DeviceProcess("vionet", "vionet " + c.name() + "/" + devName);
                 try {
                     d.start(launcher, privileges, "vmd.vionet.VionetMain", fds,
-                            new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits()),
+                            new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits(),
+                                    tapFds.length),
                             events, status -> deviceExited(vm, d, status));
                 } finally {
                     Fds.closeQuietly(pair[0]);
