@@ -25,6 +25,8 @@ public final class NetCounters {
     public final AtomicLongArray pairRxFrames, pairTxFrames;
     /** Control queue commands answered OK and ERR. */
     public final AtomicLong ctrlOk = new AtomicLong(), ctrlErr = new AtomicLong();
+    /** The most queue pairs served at once. */
+    public final java.util.concurrent.atomic.AtomicInteger mostPairsActive = new java.util.concurrent.atomic.AtomicInteger();
 
     public NetCounters() {
         this(1);
@@ -48,6 +50,6 @@ public final class NetCounters {
                 + ", no buffers " + rxNoBuffers + ", errors " + rxErrors + "), tx " + txFrames + " frames " + txBytes
                 + " bytes (malformed " + txMalformed + ", filtered " + txFiltered + ", errors " + txErrors + "), dhcp "
                 + dhcpReplies + (pairRxFrames.length() > 1 ? ", per pair rx " + pairRxFrames + " tx " + pairTxFrames
-                + ", control ok " + ctrlOk + " err " + ctrlErr : "");
+                + ", control ok " + ctrlOk + " err " + ctrlErr + ", at most " + mostPairsActive + " pairs active" : "");
     }
 }

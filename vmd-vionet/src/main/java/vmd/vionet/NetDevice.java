@@ -296,6 +296,7 @@ public final class NetDevice implements VhostUserDevice {
                         .start();
             }
         }
+        counters.mostPairsActive.accumulateAndGet(activePairs(), Math::max);
     }
 
     private void attach(int k, boolean on) {
