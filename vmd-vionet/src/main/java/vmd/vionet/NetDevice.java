@@ -232,7 +232,10 @@ public final class NetDevice implements VhostUserDevice {
         synchronized (this) {
             if (isCtrl) {
                 ctrlRing = vring;
-                if (requestedPairs == 0) requestedPairs = 1; // the driver's choice is ours to follow from now on
+                // From now on the driver's VQ_PAIRS_SET decides: one pair until it sends one. A control
+                // queue resumed past index 0 (a respawned vionet) was used by a driver whose choice
+                // died with the old process: serve every pair it enabled rather than strand one.
+                if (requestedPairs == 0 && vring.queue().nextAvail() == 0) requestedPairs = 1;
                 ControlPath path = new ControlPath();
                 ctrl = new VringWorker(name + "-ctrl", vring, v -> v.processAvailable(path::serve)).start();
                 log.info("{}: control queue on ring {}", name, i);

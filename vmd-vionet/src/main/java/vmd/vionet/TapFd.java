@@ -130,14 +130,18 @@ public final class TapFd {
 
     /**
      * Attaches this queue to the tap or detaches it (TUNSETQUEUE): a detached queue gets
-     * no frames, which the kernel then steers to the attached ones.
+     * no frames, which the kernel then steers to the attached ones. Idempotent: the kernel
+     * answers EINVAL for a queue already in that state, which a descriptor handed on by a
+     * vionet that died may well be (the state belongs to the open file, not the process).
      */
     public void setQueueAttached(boolean attached) {
         if (fake || !multiQueue) return;
         Pointer ifr = Native.allocate(IFREQ_SIZE);
         ifr.putShort(IFNAMSIZ, (short) (attached ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE));
         if (Native.libc().ioctl(fd, TUNSETQUEUE, ifr) < 0) {
-            throw new NativeException("TUNSETQUEUE " + (attached ? "attach" : "detach") + " " + name, Native.errno());
+            int errno = Native.errno();
+            if (errno == EINVAL) return;
+            throw new NativeException("TUNSETQUEUE " + (attached ? "attach" : "detach") + " " + name, errno);
         }
     }
 

@@ -55,10 +55,22 @@ class MultiQueueTapTest {
                 assertEquals(name, t.name());
                 assertTrue(t.multiQueue() && t.vnetHdr(), t.toString());
             }
+            assertEquals(3, queuesAttached(ns, name));
             taps.get(2).setQueueAttached(false);
-            assertThrows(RuntimeException.class, () -> taps.get(2).setQueueAttached(false), "already detached");
-            taps.get(2).setQueueAttached(true);
+            taps.get(2).setQueueAttached(false); // idempotent
+            assertEquals(2, queuesAttached(ns, name));
+            // A queue left detached (by a vionet that died) is still a tap queue to wrap, and attaches again.
+            TapFd again = TapFd.of(taps.get(2).fd());
+            assertTrue(again.multiQueue() && again.name().equals(name));
+            again.setQueueAttached(true);
+            again.setQueueAttached(true);
+            assertEquals(3, queuesAttached(ns, name));
         }
+    }
+
+    /** The tap's attached queues: tun keeps the device's real receive queue count equal to them (sysfs queues/rx-N). */
+    static int queuesAttached(NetNs ns, String name) {
+        return Integer.parseInt(ns.exec("/bin/sh", "-c", "ls -d /sys/class/net/" + name + "/queues/rx-* | wc -l").strip());
     }
 
     @Test
@@ -98,6 +110,7 @@ class MultiQueueTapTest {
             ns.exec(NetNs.IP, "neigh", "add", Frames.ipv4(GUEST), "lladdr", VionetMain.macString(MAC), "dev", name);
             ns.exec(NetNs.IP, "link", "set", name, "up");
             dev = new NetDevice("mqping", taps, MAC, false, null);
+            assertEquals(1, queuesAttached(ns, name), "pair 1's tap queue waits detached");
             long f = NetDeviceMultiQueueTest.MQ_FEATURES;
             dev.setFeatures(f);
             TestRing[] rings = new TestRing[5];
@@ -119,6 +132,7 @@ class MultiQueueTapTest {
             assertTrue(TestRing.eventually(2000, () -> rings[4].usedIdx() == 1));
             assertEquals(NetControl.OK, mem.read(0x300100, 1)[0]);
             assertEquals(2, dev.activePairs());
+            assertEquals(2, queuesAttached(ns, name), "and is attached once pair 1 is active");
             for (int r : new int[] {0, 2}) {
                 for (int h = 0; h < 16; h++) rings[r].desc(h, 0x400000L + r * 0x100000L + h * 0x1000L, 2048, VirtQueue.DESC_F_WRITE, 0);
                 for (int h = 0; h < 16; h++) rings[r].publish(h);

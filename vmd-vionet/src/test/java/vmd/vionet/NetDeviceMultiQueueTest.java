@@ -204,6 +204,26 @@ class NetDeviceMultiQueueTest {
         assertNull(hostReceives(1, 300), "a half-disabled pair is not served");
     }
 
+    /** A respawned vionet: the control queue resumes past 0, the driver's VQ_PAIRS_SET is gone; its enabled pairs stay served. */
+    @Test
+    void aResumedControlQueueKeepsTheEnabledPairs() throws Exception {
+        device();
+        dev.setFeatures(MQ_FEATURES);
+        for (int i = 0; i < 4; i++) dev.startQueue(rings.get(i).vring(MQ_FEATURES));
+        Ring ctrl = rings.get(4);
+        mem.putShort(ctrl.r.avail + 2, (short) 3); // the driver sent three commands to the old process
+        mem.putShort(ctrl.r.used + 2, (short) 3);
+        dev.startQueue(new Vring(4, new VirtQueue(mem, SIZE, ctrl.r.desc, ctrl.r.avail, ctrl.r.used, MQ_FEATURES, 3), ctrl.kick,
+                mem, MQ_FEATURES, NetDeviceTest.callTo(ctrl.call), new EventNotifier()));
+        assertEquals(2, dev.activePairs());
+        dev.reset();
+        mem.putShort(ctrl.r.avail + 2, (short) 0);
+        mem.putShort(ctrl.r.used + 2, (short) 0);
+        dev.setFeatures(MQ_FEATURES);
+        for (Ring r : rings) dev.startQueue(r.vring(MQ_FEATURES));
+        assertEquals(1, dev.activePairs(), "a fresh control queue: one pair until VQ_PAIRS_SET");
+    }
+
     @Test
     void withoutMqOnlyTheFirstPairExists() throws Exception {
         device();
