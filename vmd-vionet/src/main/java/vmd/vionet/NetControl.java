@@ -1,5 +1,8 @@
 package vmd.vionet;
 
+import java.nio.ByteBuffer;
+import vmd.virtio.DescriptorChain;
+
 /**
  * The virtio-net control queue's commands (virtio 1.2 section 5.1.6.5). A command is
  * {@code class, command, data...} in device-readable buffers and one ack byte in a
@@ -45,5 +48,27 @@ final class NetControl {
             return Command.refuse("VQ_PAIRS_SET " + pairs + " outside 1.." + maxPairs);
         }
         return new Command(pairs, null);
+    }
+
+    /** Serves one command of {@code dev}'s control queue; the pair count changes before the ack is written. */
+    static int serve(NetDevice dev, DescriptorChain chain) {
+        NetCounters c = dev.counters();
+        if (chain.writableLength() < 1) {
+            c.ctrlErr.incrementAndGet();
+            dev.warn("a control command without room for its ack");
+            return 0;
+        }
+        Command cmd;
+        try {
+            cmd = parse(chain.readReadable(MAX_COMMAND), chain.readableLength(), NetDevice.has(dev.negotiated(), VirtioNet.F_MQ),
+                    dev.queuePairs());
+        } catch (RuntimeException e) {
+            cmd = Command.refuse(e.toString());
+        }
+        if (cmd.ok()) dev.setRequestedPairs(cmd.pairs());
+        else dev.warn("control command refused: {}", cmd.error());
+        (cmd.ok() ? c.ctrlOk : c.ctrlErr).incrementAndGet();
+        chain.writeWritable(0, ByteBuffer.wrap(new byte[] {cmd.ok() ? OK : ERR}));
+        return 1;
     }
 }

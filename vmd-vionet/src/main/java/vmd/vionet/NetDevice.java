@@ -47,6 +47,8 @@ public final class NetDevice implements VhostUserDevice {
     static final int MTU = 1500;
     /** How many DHCP replies may wait for receive buffers. */
     static final int MAX_INJECTED = 16;
+    /** The most queue pairs a device serves (the vm process's MAX_QUEUES bounds 2N+1 rings anyway). */
+    public static final int MAX_PAIRS = 64;
 
     private final String name;
     private final List<TapFd> taps;
@@ -105,9 +107,6 @@ public final class NetDevice implements VhostUserDevice {
             if (k > 0) attach(k, false); // until its pair is active
         }
     }
-
-    /** The most queue pairs a device serves (the vm process's MAX_QUEUES bounds 2N+1 rings anyway). */
-    public static final int MAX_PAIRS = 64;
 
     public NetCounters counters() {
         return counters;
@@ -236,8 +235,7 @@ public final class NetDevice implements VhostUserDevice {
                 // queue resumed past index 0 (a respawned vionet) was used by a driver whose choice
                 // died with the old process: serve every pair it enabled rather than strand one.
                 if (requestedPairs == 0 && vring.queue().nextAvail() == 0) requestedPairs = 1;
-                ControlPath path = new ControlPath();
-                ctrl = new VringWorker(name + "-ctrl", vring, v -> v.processAvailable(path::serve)).start();
+                ctrl = new VringWorker(name + "-ctrl", vring, v -> v.processAvailable(chain -> NetControl.serve(this, chain))).start();
                 log.info("{}: control queue on ring {}", name, i);
             } else if (i % 2 == RX) {
                 rxRings[i / 2] = vring;
@@ -377,30 +375,6 @@ public final class NetDevice implements VhostUserDevice {
 
     void warn(String fmt, Object... args) {
         if (logBudget.getAndDecrement() > 0) log.warn(name + ": " + fmt, args);
-    }
-
-    /** The control queue: one command per chain, answered in its last (writable) byte. */
-    final class ControlPath {
-        int serve(DescriptorChain chain) {
-            if (chain.writableLength() < 1) {
-                counters.ctrlErr.incrementAndGet();
-                warn("a control command without room for its ack");
-                return 0;
-            }
-            NetControl.Command cmd;
-            try {
-                cmd = NetControl.parse(chain.readReadable(NetControl.MAX_COMMAND), chain.readableLength(),
-                        has(features, VirtioNet.F_MQ), pairs);
-            } catch (RuntimeException e) {
-                cmd = NetControl.Command.refuse(e.toString());
-            }
-            if (cmd.ok()) setRequestedPairs(cmd.pairs());
-            else warn("control command refused: {}", cmd.error());
-            (cmd.ok() ? counters.ctrlOk : counters.ctrlErr).incrementAndGet();
-            byte[] ack = {cmd.ok() ? NetControl.OK : NetControl.ERR};
-            chain.writeWritable(0, ByteBuffer.wrap(ack));
-            return 1;
-        }
     }
 
     /** The transmit path: one per TX ring thread. */
