@@ -5,11 +5,18 @@
  * the router's port 5555 and prints their FNV-1a hash, for the host to compare.
  * Answers ARP requests for its address meanwhile. One descriptor per buffer, no
  * MRG_RXBUF: the 12-byte virtio_net_hdr_v1 then the frame.
+ * If the device offers MQ (and CTRL_VQ), it also sets up queue pair 1 and the control
+ * queue, checks that a bad command gets VIRTIO_NET_ERR, asks for 2 pairs
+ * (VQ_PAIRS_SET) and sends the datagrams on pair 1.
  */
 #include "guest.h"
 #include "virtio.h"
 
 #define NET_F_MAC	(1UL << 5)
+#define NET_F_CTRL_VQ	(1UL << 17)
+#define NET_F_MQ	(1UL << 22)
+#define CTRL_MQ		4
+#define CTRL_MQ_VQ_PAIRS_SET 0
 #define HDR		12
 #define FRAME_MAX	1514
 #define NRX		8
@@ -19,9 +26,11 @@
 #define NET_PORT	5555
 
 static struct virtio_dev vd;
-static struct virtq rxq, txq;
-static u8 rxbuf[NRX][HDR + FRAME_MAX + 4] __attribute__((aligned(64)));
-static int rx_of_head[256];
+static struct virtq rxq, txq, rxq1, txq1, ctrlq;
+/* Receive buffers 0..NRX-1 are pair 0's, NRX..2*NRX-1 pair 1's (with MQ the device may use either). */
+static u8 rxbuf[2 * NRX][HDR + FRAME_MAX + 4] __attribute__((aligned(64)));
+static int rx_of_head[2][256];
+static int mq;
 static u8 txbuf[HDR + FRAME_MAX] __attribute__((aligned(64)));
 static u8 mac[6], router_mac[6];
 static u32 my_ip, router_ip, server_id;
@@ -43,24 +52,47 @@ static u16 csum(const u8 *p, u32 len, u32 sum)
 	return ~sum & 0xffff;
 }
 
-static void post_rx(int i)
+static struct virtq *rx_queue(int pair) { return pair ? &rxq1 : &rxq; }
+
+static void post_rx(int pair, int i)
 {
 	struct vbuf b = { rxbuf[i], sizeof(rxbuf[i]), 1 };
-	int head = virtq_add(&rxq, &b, 1);
+	int head = virtq_add(rx_queue(pair), &b, 1);
 	if (head >= 0)
-		rx_of_head[head] = i;
+		rx_of_head[pair][head] = i;
 }
 
-/* Sends the frame in txbuf + HDR (len bytes) and waits for the device to take it. */
-static int send_frame(u32 len)
+/* Sends the frame in txbuf + HDR (len bytes) on q and waits for the device to take it. */
+static int send_frame_on(struct virtq *q, u32 len)
 {
 	memset(txbuf, 0, HDR);
 	struct vbuf b = { txbuf, HDR + len, 0 };
-	if (virtq_add(&txq, &b, 1) < 0)
+	if (virtq_add(q, &b, 1) < 0)
 		return -1;
-	virtq_kick(&txq);
+	virtq_kick(q);
 	u32 used;
-	return virtq_wait(&txq, &used, 2000000) < 0 ? -1 : 0;
+	return virtq_wait(q, &used, 2000000) < 0 ? -1 : 0;
+}
+
+static int send_frame(u32 len)
+{
+	return send_frame_on(&txq, len);
+}
+
+/* One control command (class, command, data) and its ack byte; -1 if unanswered. */
+static int ctrl_command(const u8 *cmd, u32 len)
+{
+	static u8 buf[16], ack;
+	memcpy(buf, cmd, len);
+	ack = 0xee;
+	struct vbuf b[2] = { { buf, len, 0 }, { &ack, 1, 1 } };
+	if (virtq_add(&ctrlq, b, 2) < 0)
+		return -1;
+	virtq_kick(&ctrlq);
+	u32 used;
+	if (virtq_wait(&ctrlq, &used, 2000000) < 0 || used != 1)
+		return -1;
+	return ack;
 }
 
 static u8 *eth(const u8 *dst, u16 type)
@@ -107,12 +139,16 @@ static int receive(int (*want)(const u8 *f, u32 len), u8 *out, u64 timeout_us)
 	u64 end = now_us() + timeout_us;
 	while (now_us() < end) {
 		u32 len;
-		int head = virtq_get(&rxq, &len);
+		int pair = 0, head = virtq_get(&rxq, &len);
+		if (head < 0 && mq) {
+			pair = 1;
+			head = virtq_get(&rxq1, &len);
+		}
 		if (head < 0) {
 			cpu_relax();
 			continue;
 		}
-		int i = rx_of_head[head];
+		int i = rx_of_head[pair][head];
 		int ok = 0;
 		if (len > HDR && len <= sizeof(rxbuf[i])) {
 			u8 *f = rxbuf[i] + HDR;
@@ -123,8 +159,8 @@ static int receive(int (*want)(const u8 *f, u32 len), u8 *out, u64 timeout_us)
 				ok = 1;
 			}
 		}
-		post_rx(i);
-		virtq_kick(&rxq);
+		post_rx(pair, i);
+		virtq_kick(rx_queue(pair));
 		if (ok)
 			return 0;
 	}
@@ -203,18 +239,36 @@ int cmd_net(char *why, int n)
 		snprintf(why, n, "no virtio-net device");
 		return -1;
 	}
-	if (virtio_start(&vd, NET_F_MAC, why, n) || virtq_setup(&vd, &rxq, 0, QSIZE, why, n) ||
+	if (virtio_start(&vd, NET_F_MAC | NET_F_CTRL_VQ | NET_F_MQ, why, n) || virtq_setup(&vd, &rxq, 0, QSIZE, why, n) ||
 	    virtq_setup(&vd, &txq, 1, QSIZE, why, n))
+		return -1;
+	u16 max_pairs = (vd.features & NET_F_MQ) ? mmio_read16(vd.device + 8) : 1;
+	mq = max_pairs >= 2 && (vd.features & NET_F_CTRL_VQ);
+	if (mq && (virtq_setup(&vd, &rxq1, 2, QSIZE, why, n) || virtq_setup(&vd, &txq1, 3, QSIZE, why, n) ||
+		   virtq_setup(&vd, &ctrlq, 2 * max_pairs, QSIZE, why, n)))
 		return -1;
 	for (int i = 0; i < 6; i++)
 		mac[i] = mmio_read8(vd.device + i);
 	for (int i = 0; i < NRX; i++)
-		post_rx(i);
+		post_rx(0, i);
+	for (int i = 0; mq && i < NRX; i++)
+		post_rx(1, NRX + i);
 	virtio_driver_ok(&vd);
 	virtq_kick(&rxq);
+	if (mq)
+		virtq_kick(&rxq1);
 	printf("net: virtio-net at %02x:%02x.%x mac %02x:%02x:%02x:%02x:%02x:%02x status %u\n", vd.pci.bus,
 	       vd.pci.dev, vd.pci.fn, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
 	       mmio_read16(vd.device + 6));
+	if (mq) {
+		static const u8 bad[4] = { 0x7f, 0, 2, 0 }, set2[4] = { CTRL_MQ, CTRL_MQ_VQ_PAIRS_SET, 2, 0 };
+		int a1 = ctrl_command(bad, sizeof(bad)), a2 = ctrl_command(set2, sizeof(set2));
+		printf("net: mq: %u pairs; bad command ack %d; VQ_PAIRS_SET 2 ack %d\n", max_pairs, a1, a2);
+		if (a1 != 1 || a2 != 0) {
+			snprintf(why, n, "control queue acks %d and %d", a1, a2);
+			goto fail;
+		}
+	}
 
 	my_ip = router_ip = server_id = 0;
 	u64 t0 = now_us();
@@ -268,12 +322,13 @@ int cmd_net(char *why, int n)
 			pl[i] = (u8)(d * 131 + i * 7 + 1);
 			h = (h ^ pl[i]) * 16777619u;
 		}
-		if (send_frame(ip_udp(ip, my_ip, router_ip, NET_PORT, NET_PORT, NET_DGRAM_BYTES))) {
+		if (send_frame_on(mq ? &txq1 : &txq, ip_udp(ip, my_ip, router_ip, NET_PORT, NET_PORT, NET_DGRAM_BYTES))) {
 			snprintf(why, n, "transmit of datagram %u failed", d);
 			goto fail;
 		}
 	}
-	printf("net: sent %u datagrams of %u bytes to %s:%u fnv1a %08x\n", NET_DGRAMS, NET_DGRAM_BYTES, r, NET_PORT, h);
+	printf("net: sent %u datagrams of %u bytes to %s:%u on pair %d fnv1a %08x\n", NET_DGRAMS, NET_DGRAM_BYTES, r,
+	       NET_PORT, mq ? 1 : 0, h);
 	printf("net: address %s/31 router %s\n", a, r);
 	virtio_reset(&vd);
 	return 0;

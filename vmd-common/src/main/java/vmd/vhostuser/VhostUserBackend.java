@@ -306,7 +306,7 @@ public final class VhostUserBackend {
             }
             case GET_QUEUE_NUM -> {
                 m.expectSize(0);
-                return VhostUserMessage.u64(queueCount);
+                return VhostUserMessage.u64(device.queueNum());
             }
             case SET_MEM_TABLE -> {
                 setMemTable(m);

@@ -16,8 +16,17 @@ public interface VhostUserDevice {
      */
     long features();
 
-    /** How many queues the device has (GET_QUEUE_NUM). */
+    /** How many rings the device has: ring indexes run from 0 to queueCount() - 1. */
     int queueCount();
+
+    /**
+     * The answer to GET_QUEUE_NUM. Front-ends read it per device type: rings for most, but
+     * queue pairs for net (QEMU's net/vhost-user.c compares it with {@code queues=}, DPDK
+     * answers pairs), so a net device with a control queue answers less than queueCount().
+     */
+    default int queueNum() {
+        return queueCount();
+    }
 
     /** The largest ring size accepted in SET_VRING_NUM (a power of 2, at most 32768). */
     int maxQueueSize();

@@ -139,6 +139,35 @@ class VhostUserBackendTest {
         assertEquals(2, call(VhostUserRequest.GET_QUEUE_NUM, null).u64());
     }
 
+    /** A net device with a control queue: GET_QUEUE_NUM answers pairs, ring indexes run to 2 * pairs. */
+    @Test
+    void getQueueNumIsTheDevicesAnswerAndRingsFollowQueueCount() throws InterruptedException {
+        VhostUserDevice mq = new VhostUserDevice() {
+            public long features() { return 0; }
+            public int queueCount() { return 5; }
+            public int queueNum() { return 2; }
+            public int maxQueueSize() { return 64; }
+            public byte[] config() { return new byte[0]; }
+            public void startQueue(Vring vring) {}
+            public void stopQueue(int index) {}
+        };
+        VhostUserBackend b = new VhostUserBackend(mq, "mq");
+        int[] p = UnixSockets.streamPair();
+        Thread t = new Thread(() -> b.serve(p[1]), "mq-backend");
+        t.start();
+        VhostUserConnection c = new VhostUserConnection(p[0]);
+        try {
+            c.send(VhostUserMessage.request(VhostUserRequest.GET_QUEUE_NUM));
+            assertEquals(2, c.receive(5000).u64());
+            assertEquals(0, ack(c, VhostUserMessage.request(VhostUserRequest.SET_VRING_NUM, new VringState(4, 64).encode())),
+                    "the control queue's ring exists");
+            assertEquals(1, ack(c, VhostUserMessage.request(VhostUserRequest.SET_VRING_NUM, new VringState(5, 64).encode())));
+        } finally {
+            c.close();
+            t.join(5000);
+        }
+    }
+
     @Test
     void configSpace() {
         negotiate(true);

@@ -1,6 +1,7 @@
 package vmd.vionet;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /** What a vionet device did and refused, for logs, status and tests. */
 public final class NetCounters {
@@ -22,12 +23,36 @@ public final class NetCounters {
     public final AtomicLong dhcpReplies = new AtomicLong(), dhcpAcks = new AtomicLong();
     /** Router advertisements answering the guest (local inet6). */
     public final AtomicLong raReplies = new AtomicLong();
+    /** Frames received and transmitted per queue pair (index = pair). */
+    public final AtomicLongArray pairRxFrames, pairTxFrames;
+    /** Control queue commands answered OK and ERR. */
+    public final AtomicLong ctrlOk = new AtomicLong(), ctrlErr = new AtomicLong();
+    /** The most queue pairs served at once. */
+    public final java.util.concurrent.atomic.AtomicInteger mostPairsActive = new java.util.concurrent.atomic.AtomicInteger();
+
+    public NetCounters() {
+        this(1);
+    }
+
+    public NetCounters(int pairs) {
+        pairRxFrames = new AtomicLongArray(pairs);
+        pairTxFrames = new AtomicLongArray(pairs);
+    }
+
+    /** How many pairs carried frames (either way). */
+    public int pairsUsed() {
+        int n = 0;
+        for (int i = 0; i < pairRxFrames.length(); i++) if (pairRxFrames.get(i) + pairTxFrames.get(i) > 0) n++;
+        return n;
+    }
 
     @Override
     public String toString() {
         return "rx " + rxFrames + " frames " + rxBytes + " bytes (oversize " + rxOversize + ", filtered " + rxFiltered
                 + ", no buffers " + rxNoBuffers + ", errors " + rxErrors + "), tx " + txFrames + " frames " + txBytes
                 + " bytes (malformed " + txMalformed + ", filtered " + txFiltered + ", errors " + txErrors + "), dhcp "
-                + dhcpReplies + ", ra " + raReplies;
+                + dhcpReplies + ", ra " + raReplies
+                + (pairRxFrames.length() > 1 ? ", per pair rx " + pairRxFrames + " tx " + pairTxFrames
+                + ", control ok " + ctrlOk + " err " + ctrlErr + ", at most " + mostPairsActive + " pairs active" : "");
     }
 }

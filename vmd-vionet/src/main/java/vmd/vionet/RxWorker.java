@@ -38,6 +38,8 @@ final class RxWorker {
     private final Vring vring;
     private final VirtQueue queue;
     private final int tapFd;
+    private final int pair;
+    /** The eventfd of frames vionet made, or -1 on a pair that does not deliver them. */
     private final int injectFd;
     private final int stopFd = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
     private final Thread thread;
@@ -52,20 +54,25 @@ final class RxWorker {
     private int pushed;
     private long tapQuietUntil;
 
-    RxWorker(NetDevice dev, Vring vring, int tapFd, int injectFd) {
+    RxWorker(NetDevice dev, Vring vring, int pair, int tapFd, int injectFd) {
         this.dev = dev;
         this.vring = vring;
         this.queue = vring.queue();
+        this.pair = pair;
         this.tapFd = tapFd;
         this.injectFd = injectFd;
         this.c = dev.counters();
-        this.thread = new Thread(this::run, dev.name() + "-rx");
+        this.thread = new Thread(this::run, dev.name() + "-rx" + (pair == 0 ? "" : pair));
         thread.setDaemon(true);
     }
 
     RxWorker start() {
         thread.start();
         return this;
+    }
+
+    Vring vring() {
+        return vring;
     }
 
     void stop() {
@@ -120,7 +127,7 @@ final class RxWorker {
                 return;
             }
             if (set.ready(1)) Fds.eventfdDrain(vring.kickFd());
-            if (set.ready(2)) Fds.eventfdDrain(injectFd);
+            if (set.ready(2) && injectFd >= 0) Fds.eventfdDrain(injectFd);
             if (set == withTap && (set.revents(3) & (POLLNVAL | Fds.POLLERR | Fds.POLLHUP)) != 0) {
                 dev.warn("tap descriptor reports revents 0x{}; pausing reads for 1 s", Integer.toHexString(set.revents(3)));
                 tapQuietUntil = System.currentTimeMillis() + 1000;
@@ -136,7 +143,7 @@ final class RxWorker {
         queue.disableNotification();
         try {
             while (!stopping) {
-                if (pendingInjected == null) pendingInjected = dev.pollInjected();
+                if (pendingInjected == null && injectFd >= 0) pendingInjected = dev.pollInjected();
                 if (pendingInjected != null) {
                     if (!copyIn(pendingInjected, pendingInjected.length)) {
                         starved = true;
@@ -311,6 +318,7 @@ final class RxWorker {
             pushed++;
         }
         c.rxFrames.incrementAndGet();
+        c.pairRxFrames.incrementAndGet(pair);
         c.rxBytes.addAndGet(total - h);
     }
 
@@ -336,6 +344,7 @@ final class RxWorker {
             pushed++;
         }
         c.rxFrames.incrementAndGet();
+        c.pairRxFrames.incrementAndGet(pair);
         c.rxBytes.addAndGet(total - h);
     }
 

@@ -18,7 +18,8 @@ import vmd.vhostuser.VhostUserBackend;
  * works from any namespace). On its own it follows the vhost-user back-end program
  * conventions, for any front-end (QEMU's {@code -netdev vhost-user}):
  * {@code vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]
- * [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--local6 HOST6] [--hostname NAME]}. With
+ * [--queues N] [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--local6 HOST6] [--hostname NAME]}.
+ * {@code --queues} opens a tap by name with N queue pairs (IFF_MULTI_QUEUE). With
  * {@code --local}, HOST is the host side of the /31 (the router and DHCP server) and the
  * guest is offered the other address; {@code --local6} names the host side's IPv6 address,
  * whose /96 vionet advertises to the guest (local inet6).
@@ -27,7 +28,7 @@ public final class VionetMain {
     private static final Logger log = LoggerFactory.getLogger(VionetMain.class);
     private static final int SYS_SOCKET = 41;
     static final String USAGE = "usage: vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]"
-            + " [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--local6 HOST6] [--hostname NAME]";
+            + " [--queues N] [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--local6 HOST6] [--hostname NAME]";
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0 && System.getenv(vmd.proc.ChildLauncher.ENV_PARENT_PID) != null) {
@@ -39,23 +40,28 @@ public final class VionetMain {
     private static int runChild() throws InterruptedException {
         ChildSession session = ChildSession.begin("vionet");
         VionetParams p = session.config().decode(VionetParams::decode);
-        int tapFd = session.takeFd(VionetParams.FD_TAP);
-        if (tapFd < 0) throw new IllegalStateException("no tap descriptor from the parent");
+        List<TapFd> taps = new java.util.ArrayList<>();
+        for (int k = 0; k < p.queuePairs(); k++) {
+            int tapFd = session.takeFd(VionetParams.tapLabel(k));
+            if (tapFd < 0) throw new IllegalStateException("no descriptor for tap queue " + k + " from the parent");
+            taps.add(TapFd.of(tapFd));
+        }
+        TapFd tap = taps.get(0);
         int vhost = session.takeFd(VionetParams.FD_VHOST_USER);
         if (vhost < 0) throw new IllegalStateException("no vhost-user socket from the parent");
-        TapFd tap = TapFd.of(tapFd);
         byte[] mac = macBytes(p.mac());
         DhcpResponder dhcp = null;
         if (p.local()) {
             byte[] hostMac = p.hostMac() != 0 ? macBytes(p.hostMac()) : hostMacFor(mac);
             dhcp = new DhcpResponder(mac, hostMac, p.localGuest(), p.localHost(), p.vmName());
         }
-        NetDevice device = new NetDevice(p.name(), tap, mac, p.locked(), dhcp);
+        NetDevice device = new NetDevice(p.name(), taps, mac, p.locked(), dhcp);
         if (p.localHost6() != null) {
             byte[] hostMac = p.hostMac() != 0 ? macBytes(p.hostMac()) : hostMacFor(mac);
             device.router(new RouterAdvertiser(mac, hostMac, p.localHost6().getAddress(), NetDevice.MTU));
         }
-        log.info("{}: tap {}, lladdr {}{}{}{}", p.name(), tap.name(), macString(mac), p.locked() ? " (locked)" : "",
+        log.info("{}: tap {}, {} queue pair(s), lladdr {}{}{}{}", p.name(), tap.name(), taps.size(), macString(mac),
+                p.locked() ? " (locked)" : "",
                 p.local() ? ", local " + Frames.ipv4(p.localGuest()) + " via " + Frames.ipv4(p.localHost()) : "",
                 p.localHost6() != null ? ", inet6 via " + p.localHost6().getHostAddress() + "/96" : "");
         vmd.sys.Seccomp.lockDown(SYS_SOCKET); // before the first guest frame: no programs, processes or sockets
@@ -106,7 +112,7 @@ public final class VionetMain {
     private static int runStandalone(String[] args) throws IOException {
         BackendCommandLine cmd;
         String tapName = null, local = null, local6 = null, hostname = "vm";
-        int tapFd = -1;
+        int tapFd = -1, queues = 1;
         byte[] mac = null;
         boolean locked = false;
         try {
@@ -122,7 +128,7 @@ public final class VionetMain {
                 }
                 switch (opt) {
                     case "--locked" -> locked = true;
-                    case "--tap", "--tap-fd", "--mac", "--local", "--local6", "--hostname" -> {
+                    case "--tap", "--tap-fd", "--queues", "--mac", "--local", "--local6", "--hostname" -> {
                         if (value == null) {
                             if (++i >= rest.size()) throw new IllegalArgumentException(opt + " needs a value");
                             value = rest.get(i);
@@ -130,6 +136,7 @@ public final class VionetMain {
                         switch (opt) {
                             case "--tap" -> tapName = value;
                             case "--tap-fd" -> tapFd = Integer.parseInt(value);
+                            case "--queues" -> queues = Integer.parseInt(value);
                             case "--mac" -> mac = parseMac(value);
                             case "--local" -> local = value;
                             case "--local6" -> local6 = value;
@@ -142,13 +149,17 @@ public final class VionetMain {
             if (!cmd.printCapabilities() && (tapName == null) == (tapFd < 0)) {
                 throw new IllegalArgumentException("one of --tap NAME or --tap-fd N is required");
             }
+            if (queues < 1 || queues > VionetParams.MAX_QUEUE_PAIRS || (queues > 1 && tapName == null)) {
+                throw new IllegalArgumentException("--queues wants 1.." + VionetParams.MAX_QUEUE_PAIRS + " and --tap NAME");
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("vionet: " + e.getMessage());
             System.err.println(USAGE);
             return 1;
         }
         if (cmd.printCapabilities()) return BackendServer.run(cmd, "net", List.of(), null, System.out);
-        TapFd tap = tapName != null ? TapFd.open(tapName) : TapFd.of(tapFd);
+        List<TapFd> taps = tapName != null ? TapFd.open(tapName, queues) : List.of(TapFd.of(tapFd));
+        TapFd tap = taps.get(0);
         if (mac == null) mac = randomMac();
         DhcpResponder dhcp = null;
         if (local != null) {
@@ -156,14 +167,14 @@ public final class VionetMain {
             dhcp = new DhcpResponder(mac, hostMacFor(mac), pair[1], pair[0], hostname);
             log.info("local interface: guest {} via {}", Frames.ipv4(pair[1]), Frames.ipv4(pair[0]));
         }
-        NetDevice device = new NetDevice(tap.name(), tap, mac, locked, dhcp);
+        NetDevice device = new NetDevice(tap.name(), taps, mac, locked, dhcp);
         if (local6 != null) {
             byte[] host6 = local6.contains(":") ? java.net.InetAddress.getByName(local6).getAddress() : new byte[0]; // literals only
             if (host6.length != 16) throw new IllegalArgumentException("--local6 wants an IPv6 address: " + local6);
             device.router(new RouterAdvertiser(mac, tapMac(tap.name(), hostMacFor(mac)), host6, NetDevice.MTU));
             log.info("local inet6: advertising the /96 of {}", local6);
         }
-        log.info("vionet on {}, lladdr {}", tap, macString(mac));
+        log.info("vionet on {}, {} queue pair(s), lladdr {}", tap, taps.size(), macString(mac));
         int rc = BackendServer.run(cmd, "net", List.of(), new VhostUserBackend(device, "vionet " + tap.name()), System.out);
         device.close();
         return rc;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,15 +54,35 @@ class QemuNetInteropTest {
 
     @Test
     void linuxGuestGetsDhcpPingsAndTransfers() throws Exception {
+        linuxGuest(1);
+    }
+
+    /**
+     * Two queue pairs ({@code queues=2}, {@code mq=on}, two vCPUs): QEMU keeps the control
+     * queue and enables pair 1's rings when the guest's driver asks for two pairs (Linux
+     * asks for min(max pairs, CPUs)); vionet must then serve four rings on two tap queues.
+     */
+    @Test
+    void linuxGuestUsesTwoQueuePairs() throws Exception {
+        NetCounters c = linuxGuest(2);
+        assertEquals(2, c.mostPairsActive.get(), "both pairs served: " + c);
+        // Linux picks a transmit queue per CPU (XPS) and the tap returns a flow on the queue it
+        // came by: DHCP, ping and two TCP transfers from processes on two vCPUs use both pairs.
+        assertEquals(2, c.pairsUsed(), "both pairs carried frames: " + c);
+    }
+
+    NetCounters linuxGuest(int pairs) throws Exception {
         Prerequisites.requireRoot();
         Prerequisites.requireTool(QEMU);
         Prerequisites.requireTool("/usr/bin/python3");
         Prerequisites.require(NetNs.available(), "/usr/sbin/ip and /dev/net/tun");
         Prerequisites.require(Files.exists(IMAGES.resolve("vmlinuz")) && Files.exists(IMAGES.resolve("initramfs.cpio.gz")),
                 "guest images in " + IMAGES + " (run scripts/guest-images.sh as root)");
-        String tapName = "vmdq" + ProcessHandle.current().pid() % 100000;
+        String tapName = "vmdq" + pairs + ProcessHandle.current().pid() % 100000;
         try (NetNs ns = NetNs.create("vmdtest-net")) {
-            TapFd tap = TapFd.open(tapName);
+            List<TapFd> taps = TapFd.open(tapName, pairs);
+            assertEquals(pairs, taps.size());
+            TapFd tap = taps.get(0);
             ns.adopt(tapName);
             ns.exec(NetNs.IP, "addr", "add", "100.64.1.2/31", "dev", tapName);
             ns.exec(NetNs.IP, "link", "set", tapName, "up");
@@ -73,7 +94,7 @@ class QemuNetInteropTest {
             byte[] mac = VionetMain.parseMac(MAC);
             DhcpResponder dhcp = new DhcpResponder(mac, VionetMain.hostMacFor(mac), Frames.parseIpv4("100.64.1.3"),
                     Frames.parseIpv4("100.64.1.2"), "qemuguest");
-            NetDevice device = new NetDevice("net0", tap, mac, false, dhcp);
+            NetDevice device = new NetDevice("net0", taps, mac, false, dhcp);
             Path sock = dir.resolve("net.sock");
             VhostUserBackend backend = new VhostUserBackend(device, "vionet-for-qemu");
             UnixListener listener = UnixListener.listen(sock);
@@ -82,9 +103,11 @@ class QemuNetInteropTest {
             t.start();
             Path console = dir.resolve("console.log");
             Process qemu = new ProcessBuilder(QEMU, "-nodefaults", "-display", "none", "-accel", "tcg", "-m", "512",
+                    "-smp", String.valueOf(pairs),
                     "-object", "memory-backend-memfd,id=mem,size=512M,share=on", "-machine", "pc,memory-backend=mem",
-                    "-chardev", "socket,id=c0,path=" + sock, "-netdev", "vhost-user,id=n0,chardev=c0",
-                    "-device", "virtio-net-pci,netdev=n0,vectors=0,mac=" + MAC, "-serial", "file:" + console, "-no-reboot",
+                    "-chardev", "socket,id=c0,path=" + sock, "-netdev", "vhost-user,id=n0,chardev=c0,queues=" + pairs,
+                    "-device", "virtio-net-pci,netdev=n0,vectors=0,mac=" + MAC + (pairs > 1 ? ",mq=on" : ""),
+                    "-serial", "file:" + console, "-no-reboot",
                     "-kernel", IMAGES.resolve("vmlinuz").toString(), "-initrd", IMAGES.resolve("initramfs.cpio.gz").toString(),
                     "-append", "console=ttyS0 panic=-1 vmdguest.run=net vmdguest.net_kb=" + KB + " vmdguest.timeout=240")
                     .redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile()).start();
@@ -112,12 +135,13 @@ class QemuNetInteropTest {
                 assertEquals(hostSent.group(1) + " " + hostSent.group(2), received.group(1) + " " + received.group(2));
                 assertEquals(String.valueOf(KB * 1024), sent.group(2));
                 assertTrue(device.counters().dhcpReplies.get() >= 2, "DISCOVER and REQUEST answered");
+                return device.counters();
             } finally {
                 qemu.destroyForcibly();
                 server.destroyForcibly();
                 backend.stop();
                 listener.close();
-                vmd.sys.Fds.closeQuietly(tap.fd());
+                for (TapFd q : taps) vmd.sys.Fds.closeQuietly(q.fd());
             }
         }
     }

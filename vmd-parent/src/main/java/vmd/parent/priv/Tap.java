@@ -3,6 +3,7 @@ package vmd.parent.priv;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import vmd.parent.config.MacAddress;
 import vmd.sys.Fds;
 import vmd.vionet.TapFd;
@@ -12,21 +13,29 @@ import vmd.vionet.TapFd;
  * named as configured or the next free {@code tapN} (the kernel picks N), described
  * {@code vmID-ifI-NAME} as OpenBSD's vmd does, up or down as configured. Its descriptor
  * goes to the interface's vionet process only; the tap disappears when the last
- * descriptor closes.
+ * descriptor closes. With more than one queue pair it is a multi-queue tap
+ * (IFF_MULTI_QUEUE) with one descriptor per pair, or one descriptor if an existing
+ * persistent tap lacks the flag.
  */
 public final class Tap implements AutoCloseable {
-    private final int fd;
+    private final int[] fds;
     private final String name;
 
-    private Tap(int fd, String name) {
-        this.fd = fd;
+    private Tap(int[] fds, String name) {
+        this.fds = fds;
         this.name = name;
     }
 
-    /** Creates (or attaches to an existing persistent) tap. */
+    /** Creates (or attaches to an existing persistent) single-queue tap. */
     public static Tap create(String name, String description, boolean up) {
-        TapFd t = TapFd.open(name == null ? "tap%d" : name);
-        Tap tap = new Tap(t.fd(), t.name());
+        return create(name, description, up, 1);
+    }
+
+    /** Creates (or attaches to an existing persistent) tap with up to {@code queues} queues. */
+    public static Tap create(String name, String description, boolean up, int queues) {
+        List<TapFd> ts = TapFd.open(name == null ? "tap%d" : name, queues);
+        TapFd t = ts.get(0);
+        Tap tap = new Tap(ts.stream().mapToInt(TapFd::fd).toArray(), t.name());
         try {
             if (!t.vnetHdr()) throw new IllegalStateException(t.name() + " exists without IFF_VNET_HDR");
             if (description != null) IpCommand.run("link", "set", "dev", tap.name, "alias", description);
@@ -38,8 +47,14 @@ public final class Tap implements AutoCloseable {
         return tap;
     }
 
+    /** The first queue's descriptor. */
     public int fd() {
-        return fd;
+        return fds[0];
+    }
+
+    /** One descriptor per queue (pair), in order. */
+    public int[] fds() {
+        return fds.clone();
     }
 
     public String name() {
@@ -59,9 +74,9 @@ public final class Tap implements AutoCloseable {
         IpCommand.run("addr", "add", LocalAddresses.text(address) + "/" + prefixLength, "dev", name);
     }
 
-    /** The parent's copy; the vionet process keeps its own. */
+    /** The parent's copies; the vionet process keeps its own. */
     @Override
     public void close() {
-        Fds.closeQuietly(fd);
+        for (int fd : fds) Fds.closeQuietly(fd);
     }
 }

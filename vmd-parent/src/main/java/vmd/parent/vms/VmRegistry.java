@@ -42,6 +42,8 @@ public final class VmRegistry implements VmProcess.Listener {
     public static final int DEFAULT_STOP_TIMEOUT_MS = 30_000;
     /** A disk gets one request queue per vCPU, up to this many (each served by its own thread). */
     static final int MAX_DISK_QUEUES = 4;
+    /** Queue pairs per interface: one per vCPU up to this (a multi-queue tap, VIRTIO_NET_F_MQ). */
+    static final int MAX_NET_QUEUE_PAIRS = 4;
 
     private final Executor events;
     private final ChildLauncher launcher;
@@ -232,7 +234,8 @@ public final class VmRegistry implements VmProcess.Listener {
                 guest = LocalAddresses.address(localPrefix, vm.id, i, true);
             }
             byte[] host6 = ifc.local() && localPrefix6 != null ? LocalAddresses6.address(localPrefix6, localPrefix, vm.id, i, false) : null;
-            try (Tap tap = Tap.create(ifc.name(), "vm" + vm.id + "-if" + i + "-" + c.name(), ifc.up())) {
+            int queues = Math.min(c.effectiveCpus(), MAX_NET_QUEUE_PAIRS);
+            try (Tap tap = Tap.create(ifc.name(), "vm" + vm.id + "-if" + i + "-" + c.name(), ifc.up(), queues)) {
                 if (ifc.local()) tap.addAddress(host, 31);
                 if (sw != null) {
                     Bridges.ensure(sw);
@@ -244,11 +247,12 @@ public final class VmRegistry implements VmProcess.Listener {
                 MacAddress hostMac = tap.hostMac();
                 if (host6 != null) LocalInet6.configure(tap.name(), host6, hostMac);
                 Map<String, Integer> fds = new LinkedHashMap<>();
-                fds.put(VionetParams.FD_TAP, tap.fd());
+                int[] tapFds = tap.fds();
+                for (int q = 0; q < tapFds.length; q++) fds.put(VionetParams.tapLabel(q), tapFds[q]);
                 DeviceProcess d = new DeviceProcess("vionet", "vionet " + c.name() + "/" + devName, VmParams.nicLabel(i),
                         "vmd.vionet.VionetMain", fds, VionetParams.FD_VHOST_USER,
                         new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits(),
-                                host6 == null ? null : LocalAddresses6.inet6(host6)),
+                                tapFds.length, host6 == null ? null : LocalAddresses6.inet6(host6)),
                         newRestartBudget());
                 vm.devices.add(d);
                 vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status)));

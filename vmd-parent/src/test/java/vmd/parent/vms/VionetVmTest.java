@@ -76,7 +76,8 @@ class VionetVmTest {
             Fds.close(nsFd);
             assertEquals(0, rc, "the parent's event thread entered " + ns);
 
-            VmConfig c = VmConfig.builder("nettest").boot(VmFixture.TEST_GUEST.toString()).memory(128L << 20).cpus(1)
+            // Two vCPUs: two queue pairs on a multi-queue tap; the test guest takes MQ and uses pair 1.
+            VmConfig c = VmConfig.builder("nettest").boot(VmFixture.TEST_GUEST.toString()).memory(128L << 20).cpus(2)
                     .iface(new InterfaceConfig(true, null, null, null, false, null, -1, true))
                     .cmdline("console=ttyS0 vmdtest=net").build();
             f.onEvents(() -> f.registry().restartLimit(1));
@@ -90,10 +91,15 @@ class VionetVmTest {
             String host = "100.64." + vm.id() + ".2", guest = "100.64." + vm.id() + ".3";
             assertTrue(console.contains("net: address " + guest + "/31 router " + host), console);
             assertTrue(console.contains("net: echo reply 3 from " + host), console);
+            assertTrue(console.contains("net: mq: 2 pairs; bad command ack 1; VQ_PAIRS_SET 2 ack 0"),
+                    "vionet served the control queue through our front-end: " + console);
+            assertTrue(console.contains(" on pair 1 fnv1a "), console);
             String taps = run("/usr/sbin/ip", "-n", ns, "-o", "addr", "show");
             assertTrue(taps.contains(host + "/31"), "the parent configured the host side: " + taps);
             assertTrue(run("/usr/sbin/ip", "-n", ns, "-o", "link", "show").contains("alias vm" + vm.id() + "-if0-nettest"),
                     "described as OpenBSD's vmd does");
+            String details = run("/usr/sbin/ip", "-n", ns, "-d", "-o", "link", "show", "type", "tun");
+            assertTrue(details.contains("multi_queue"), "the parent made a multi-queue tap: " + details);
 
             assertTrue(server.waitFor(20, TimeUnit.SECONDS), "the host received every datagram");
             Matcher m = Pattern.compile("FNV (\\w+) 64").matcher(Files.readString(dir.resolve("udp.log")));

@@ -176,7 +176,7 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
         }
         int queues = options.queueCount != 0 ? options.queueCount : expectedQueues != null ? expectedQueues : 0;
         if (ProtocolFeatures.has(proto, ProtocolFeatures.MQ)) {
-            long max = call(c, VhostUserRequest.GET_QUEUE_NUM, null).u64();
+            long max = QueueNum.rings(options.deviceType, features, call(c, VhostUserRequest.GET_QUEUE_NUM, null).u64());
             if (queues == 0) queues = (int) Math.min(max, MAX_QUEUES);
             if (max < queues) {
                 throw new VhostUserException(options.name + ": back-end has " + max + " queue(s), " + queues + " needed");
