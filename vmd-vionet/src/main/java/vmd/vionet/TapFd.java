@@ -28,6 +28,7 @@ public final class TapFd {
             IFF_DETACH_QUEUE = 0x400, IFF_NO_PI = 0x1000, IFF_VNET_HDR = 0x4000;
     public static final int TUN_F_CSUM = 1, TUN_F_TSO4 = 2, TUN_F_TSO6 = 4, TUN_F_TSO_ECN = 8;
     static final int IFREQ_SIZE = 40, IFNAMSIZ = 16;
+    static final long SIOCGIFHWADDR = 0x8927;
 
     private final int fd;
     private final String name;
@@ -143,6 +144,18 @@ public final class TapFd {
             if (errno == EINVAL) return;
             throw new NativeException("TUNSETQUEUE " + (attached ? "attach" : "detach") + " " + name, errno);
         }
+    }
+
+    /**
+     * The tap's own (host side) Ethernet address, by SIOCGIFHWADDR on the tap descriptor:
+     * unlike /sys/class/net it answers whatever network namespace the caller is in.
+     */
+    public long hardwareAddress() {
+        Pointer ifr = Native.allocate(IFREQ_SIZE);
+        if (Native.libc().ioctl(fd, SIOCGIFHWADDR, ifr) < 0) throw new NativeException("SIOCGIFHWADDR " + name, Native.errno());
+        long mac = 0;
+        for (int i = 0; i < 6; i++) mac = mac << 8 | (ifr.getByte(IFNAMSIZ + 2 + i) & 0xff); // ifr_hwaddr.sa_data
+        return mac;
     }
 
     public void setVnetHeaderSize(int size) {

@@ -56,6 +56,9 @@ class MultiQueueTapTest {
                 assertTrue(t.multiQueue() && t.vnetHdr(), t.toString());
             }
             assertEquals(3, queuesAttached(ns, name));
+            // The host side's address from the descriptor (the namespace's /sys is not the caller's).
+            String link = ns.exec("/usr/sbin/ip", "-o", "link", "show", "dev", name);
+            assertTrue(link.contains("link/ether " + VionetMain.macString(VionetMain.macBytes(taps.get(1).hardwareAddress()))), link);
             taps.get(2).setQueueAttached(false);
             taps.get(2).setQueueAttached(false); // idempotent
             assertEquals(2, queuesAttached(ns, name));

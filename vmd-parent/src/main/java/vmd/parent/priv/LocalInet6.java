@@ -15,14 +15,17 @@ public final class LocalInet6 {
     private LocalInet6() {}
 
     public static void configure(String tap, byte[] host, MacAddress tapMac) {
+        // The kernel would add its own link-local address, with DAD, whenever it likes; we add ours.
+        IpCommand.run("link", "set", "dev", tap, "addrgenmode", "none");
         Path disable = Path.of("/proc/sys/net/ipv6/conf", tap, "disable_ipv6");
         try {
             if (!Files.readString(disable).strip().equals("0")) Files.writeString(disable, "0");
         } catch (IOException e) {
             throw new IllegalStateException(tap + ": cannot enable IPv6: " + e.getMessage(), e);
         }
+        IpCommand.run("-6", "addr", "flush", "dev", tap, "scope", "link"); // one the kernel made before, still in DAD
         if (tapMac != null) {
-            IpCommand.run("-6", "addr", "replace", LocalAddresses6.text(linkLocal(tapMac.bits())) + "/64", "dev", tap, "nodad");
+            IpCommand.run("-6", "addr", "add", LocalAddresses6.text(linkLocal(tapMac.bits())) + "/64", "dev", tap, "nodad");
         }
         IpCommand.run("-6", "addr", "add", LocalAddresses6.text(host) + "/" + LocalAddresses6.PREFIX_LENGTH, "dev", tap, "nodad");
     }

@@ -1,8 +1,5 @@
 package vmd.parent.priv;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import vmd.parent.config.MacAddress;
 import vmd.sys.Fds;
@@ -64,8 +61,11 @@ public final class Tap implements AutoCloseable {
     /** The tap's own (host side) Ethernet address, or null. */
     public MacAddress hostMac() {
         try {
-            return MacAddress.parse(Files.readString(Path.of("/sys/class/net", name, "address")).strip());
-        } catch (IOException e) {
+            long bits = TapFd.of(fds[0]).hardwareAddress(); // the tap's namespace, not /sys's
+            byte[] b = new byte[6];
+            for (int i = 0; i < 6; i++) b[i] = (byte) (bits >>> (8 * (5 - i)));
+            return MacAddress.of(b);
+        } catch (RuntimeException e) {
             return null;
         }
     }
