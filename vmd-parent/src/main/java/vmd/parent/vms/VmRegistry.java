@@ -226,6 +226,10 @@ public final class VmRegistry implements VmProcess.Listener {
             // A missing VRF is refused before any tap exists.
             String vrf = ifc.hasRdomain() && sw == null ? Bridges.vrfFor(ifc.rdomain()) : null;
             if (sw != null && sw.hasRdomain()) Bridges.vrfFor(sw.rdomain());
+            if (sw != null && ifc.hasRdomain() && !(sw.hasRdomain() && sw.rdomain() == ifc.rdomain())) {
+                log.warn("{}: interface {}: rdomain {} ignored: a port of switch \"{}\" shares its bridge's routing domain",
+                        c.name(), i, ifc.rdomain(), sw.name());
+            }
             MacAddress mac = ifc.lladdr() != null ? ifc.lladdr() : generatedMac(c.name(), i);
             boolean locked = ifc.locked() || (sw != null && sw.lockedLladdr());
             int host = 0, guest = 0;
