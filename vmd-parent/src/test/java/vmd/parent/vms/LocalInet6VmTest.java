@@ -6,12 +6,10 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import jnr.ffi.LibraryLoader;
 import org.junit.jupiter.api.Test;
 import vmd.parent.config.InterfaceConfig;
 import vmd.parent.config.IpPrefix;
 import vmd.parent.config.VmConfig;
-import vmd.sys.Fds;
 import vmd.testing.Prerequisites;
 
 /**
@@ -30,11 +28,7 @@ class LocalInet6VmTest {
         String ns = "vmdtest-inet6-" + ProcessHandle.current().pid();
         VionetVmTest.run(IP, "netns", "add", ns);
         try (VmFixture f = new VmFixture()) {
-            VionetVmTest.NsCalls calls = LibraryLoader.create(VionetVmTest.NsCalls.class).load("c");
-            int nsFd = Fds.open("/run/netns/" + ns, Fds.O_RDONLY);
-            int rc = f.onEvents(() -> calls.setns(nsFd, VionetVmTest.CLONE_NEWNET));
-            Fds.close(nsFd);
-            assertEquals(0, rc);
+            ParentNetns.enter(f, ns);
             IpPrefix prefix6 = new IpPrefix(InetAddress.getByName("fd00:1:2:3::"), 64);
             f.onEvents(() -> f.registry().inet6(prefix6));
             Vm vm = f.start(VmConfig.builder("v6test").boot(VmFixture.TEST_GUEST.toString()).memory(64L << 20).cpus(1)

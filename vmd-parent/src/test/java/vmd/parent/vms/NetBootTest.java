@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import jnr.ffi.LibraryLoader;
 import org.junit.jupiter.api.Test;
 import vmd.parent.config.BootDevice;
 import vmd.parent.config.InterfaceConfig;
 import vmd.parent.config.VmConfig;
 import vmd.parent.priv.VmResources;
-import vmd.sys.Fds;
 import vmd.testing.Prerequisites;
 
 /**
@@ -35,11 +33,7 @@ class NetBootTest {
         String ns = "vmdtest-pxe-" + ProcessHandle.current().pid();
         VionetVmTest.run(IP, "netns", "add", ns);
         try (VmFixture f = new VmFixture()) {
-            VionetVmTest.NsCalls calls = LibraryLoader.create(VionetVmTest.NsCalls.class).load("c");
-            int nsFd = Fds.open("/run/netns/" + ns, Fds.O_RDONLY);
-            int rc = f.onEvents(() -> calls.setns(nsFd, VionetVmTest.CLONE_NEWNET));
-            Fds.close(nsFd);
-            assertEquals(0, rc);
+            ParentNetns.enter(f, ns);
             Vm vm = f.start(VmConfig.builder("pxe").memory(128L << 20).cpus(1).bootDevice(BootDevice.NET)
                     .iface(new InterfaceConfig(true, null, null, null, false, null, -1, true)).build());
             String guest = "100.64." + vm.id() + ".3";

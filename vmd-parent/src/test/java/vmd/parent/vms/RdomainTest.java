@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import jnr.ffi.LibraryLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,7 +15,6 @@ import vmd.parent.config.InterfaceConfig;
 import vmd.parent.config.IpPrefix;
 import vmd.parent.config.SwitchConfig;
 import vmd.parent.config.VmConfig;
-import vmd.sys.Fds;
 import vmd.testing.Prerequisites;
 
 /**
@@ -38,11 +36,7 @@ class RdomainTest {
         ns = "vmdtest-vrf-" + ProcessHandle.current().pid();
         VionetVmTest.run(IP, "netns", "add", ns);
         f = new VmFixture();
-        VionetVmTest.NsCalls calls = LibraryLoader.create(VionetVmTest.NsCalls.class).load("c");
-        int nsFd = Fds.open("/run/netns/" + ns, Fds.O_RDONLY);
-        int rc = f.onEvents(() -> calls.setns(nsFd, VionetVmTest.CLONE_NEWNET));
-        Fds.close(nsFd);
-        assertEquals(0, rc, "the parent's event thread entered " + ns);
+        ParentNetns.enter(f, ns);
     }
 
     @AfterEach

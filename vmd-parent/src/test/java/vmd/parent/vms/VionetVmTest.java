@@ -10,13 +10,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import jnr.ffi.LibraryLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vmd.parent.config.InterfaceConfig;
 import vmd.parent.config.VmConfig;
-import vmd.sys.Fds;
-import vmd.sys.Native;
 import vmd.sys.Signals;
 import vmd.testing.Prerequisites;
 
@@ -32,12 +29,6 @@ import vmd.testing.Prerequisites;
  */
 class VionetVmTest {
     private static final Duration BOOT = Duration.ofSeconds(90);
-    static final int CLONE_NEWNET = 0x40000000;
-
-    /** setns(2), for the test only. */
-    public interface NsCalls {
-        int setns(int fd, int nstype);
-    }
 
     @TempDir
     Path dir;
@@ -69,12 +60,7 @@ class VionetVmTest {
             Files.writeString(script, SERVER);
             server = new ProcessBuilder("/usr/sbin/ip", "netns", "exec", ns, "/usr/bin/python3", script.toString(), "64")
                     .redirectErrorStream(true).redirectOutput(dir.resolve("udp.log").toFile()).start();
-            NsCalls calls = LibraryLoader.create(NsCalls.class).load("c");
-            Native.runtime();
-            int nsFd = Fds.open("/run/netns/" + ns, Fds.O_RDONLY);
-            int rc = f.onEvents(() -> calls.setns(nsFd, CLONE_NEWNET));
-            Fds.close(nsFd);
-            assertEquals(0, rc, "the parent's event thread entered " + ns);
+            ParentNetns.enter(f, ns);
 
             // Two vCPUs: two queue pairs on a multi-queue tap; the test guest takes MQ and uses pair 1.
             VmConfig c = VmConfig.builder("nettest").boot(VmFixture.TEST_GUEST.toString()).memory(128L << 20).cpus(2)
@@ -178,11 +164,7 @@ class VionetVmTest {
         String ns = "vmdtest-sw-" + ProcessHandle.current().pid();
         run("/usr/sbin/ip", "netns", "add", ns);
         try (VmFixture f = new VmFixture()) {
-            NsCalls calls = LibraryLoader.create(NsCalls.class).load("c");
-            int nsFd = Fds.open("/run/netns/" + ns, Fds.O_RDONLY);
-            int rc = f.onEvents(() -> calls.setns(nsFd, CLONE_NEWNET));
-            Fds.close(nsFd);
-            assertEquals(0, rc);
+            ParentNetns.enter(f, ns);
             vmd.parent.config.IpPrefix prefix = new vmd.parent.config.IpPrefix(java.net.InetAddress.getByName("100.64.0.0"), 10);
             f.onEvents(() -> f.registry().network(prefix,
                     List.of(new vmd.parent.config.SwitchConfig("uplink", true, "vmdtbr0", "7", true, -1, true))));
