@@ -9,7 +9,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.sys.Fds;
-import vmd.sys.Native;
 import vmd.vhostuser.Vring;
 import vmd.vhostuser.VringWorker;
 import vmd.vhostuser.VhostUserDevice;
@@ -18,11 +17,13 @@ import vmd.virtio.VirtioFeatures;
 
 /**
  * The virtio-net device on a tap. Queue pair k is rings 2k (receive: tap to guest, served
- * by an {@link RxWorker}) and 2k+1 (transmit: guest to tap, a {@link VringWorker}), on
+ * by an {@link RxWorker}) and 2k+1 (transmit: guest to tap, a {@link VringWorker} running a
+ * {@link TxPath}), on
  * its own queue of a multi-queue tap. Frames move straight between the tap and guest
  * buffers with readv/writev; the tap's vnet header carries checksum offload and TSO in
  * both directions. Only {@code locked lladdr} (frames for others must not reach guest
- * memory) and the frames vionet answers itself (DHCP on a local interface) are copied.
+ * memory) and the frames vionet answers itself ({@link LocalServices}: DHCP and router
+ * advertisements on a local interface) are copied.
  *
  * <p><b>Queue pairs.</b> With more than one, MQ and CTRL_VQ are offered and GET_QUEUE_NUM
  * answers the pair count (as QEMU and DPDK read it for net); the control queue is the
@@ -40,7 +41,6 @@ import vmd.virtio.VirtioFeatures;
  * control commands are answered VIRTIO_NET_ERR.
  */
 public final class NetDevice implements VhostUserDevice {
-    private static final int EINTR = 4, EAGAIN = 11;
     private static final Logger log = LoggerFactory.getLogger(NetDevice.class);
     static final int RX = 0, TX = 1;
     static final int QUEUE_SIZE = 1024;
@@ -55,8 +55,7 @@ public final class NetDevice implements VhostUserDevice {
     private final int pairs;
     private final byte[] mac;
     private final MacFilter filter;
-    private final DhcpResponder dhcp;
-    private volatile RouterAdvertiser router; // local inet6, or null
+    private final LocalServices local;
     private final NetCounters counters;
     final ConcurrentLinkedQueue<byte[]> injected = new ConcurrentLinkedQueue<>();
     private final AtomicInteger injectedCount = new AtomicInteger();
@@ -95,7 +94,7 @@ public final class NetDevice implements VhostUserDevice {
         this.pairs = taps.size();
         this.mac = mac.clone();
         this.filter = new MacFilter(mac, locked);
-        this.dhcp = dhcp;
+        this.local = new LocalServices(this, dhcp);
         this.counters = new NetCounters(pairs);
         rxRings = new Vring[pairs];
         txRings = new Vring[pairs];
@@ -111,7 +110,7 @@ public final class NetDevice implements VhostUserDevice {
 
     /** Under {@code local inet6}: answer the guest's router solicitations. Set before the device serves. */
     public NetDevice router(RouterAdvertiser ra) {
-        this.router = ra;
+        local.router(ra);
         return this;
     }
 
@@ -299,7 +298,7 @@ public final class NetDevice implements VhostUserDevice {
                 rxWorkers[k] = new RxWorker(this, rxRings[k], k, taps.get(k).fd(), k == 0 ? injectFd : -1).start();
             }
             if (serveTx && txWorkers[k] == null) {
-                TxPath path = new TxPath(taps.get(k), k);
+                TxPath path = new TxPath(this, taps.get(k), k);
                 txWorkers[k] = new VringWorker(name + "-tx" + (k == 0 ? "" : k), txRings[k], v -> v.processAvailable(path::transmit))
                         .start();
             }
@@ -376,129 +375,16 @@ public final class NetDevice implements VhostUserDevice {
         return taps.get(0).vnetHdr();
     }
 
+    LocalServices local() {
+        return local;
+    }
+
     MacFilter filter() {
         return filter;
     }
 
     void warn(String fmt, Object... args) {
         if (logBudget.getAndDecrement() > 0) log.warn(name + ": " + fmt, args);
-    }
-
-    /** The transmit path: one per TX ring thread. */
-    final class TxPath {
-        private final IoVecs iov = new IoVecs();
-        private static final int PEEK = VirtioNet.HDR_LEN + VirtioNet.ETH_HLEN + 60 + 8;
-        private final TapFd tap;
-        private final int pair;
-
-        TxPath(TapFd tap, int pair) {
-            this.tap = tap;
-            this.pair = pair;
-        }
-
-        int transmit(DescriptorChain chain) {
-            try {
-                send(chain);
-            } catch (RuntimeException e) {
-                counters.txErrors.incrementAndGet();
-                warn("transmit failed: {}", e.toString());
-            }
-            return 0;
-        }
-
-        private void send(DescriptorChain chain) {
-            int h = hdrLen;
-            long total = chain.readableLength();
-            if (total < h + VirtioNet.ETH_HLEN || total - h > maxTxFrame()) {
-                counters.txMalformed.incrementAndGet();
-                warn("dropped a {}-byte transmit chain (header {}, at most {} bytes of frame)", total, h, maxTxFrame());
-                return;
-            }
-            int frameLen = (int) (total - h);
-            byte[] peek = chain.readReadable(PEEK);
-            ByteBuffer pb = ByteBuffer.wrap(peek);
-            if (tap.vnetHdr() || h == VirtioNet.HDR_LEN) {
-                String bad = VirtioNet.checkTxHeader(peek, features);
-                if (bad != null) {
-                    counters.txMalformed.incrementAndGet();
-                    warn("dropped a frame with a bad header: {}", bad);
-                    return;
-                }
-            }
-            if (!filter.allowOutgoing(pb, h, peek.length - h)) {
-                counters.txFiltered.incrementAndGet();
-                return;
-            }
-            if (dhcp != null && Frames.isUdpTo(pb, h, peek.length - h, DhcpResponder.SERVER_PORT)) {
-                byte[] all = chain.readReadable((int) Math.min(total, h + 2048));
-                byte[] frame = java.util.Arrays.copyOfRange(all, h, all.length);
-                byte[] reply = dhcp.respond(frame, frame.length);
-                if (reply != null) {
-                    long n = counters.dhcpReplies.incrementAndGet();
-                    int type = reply.length > 42 + 242 && reply[42 + 240] == DhcpResponder.OPT_MESSAGE_TYPE ? reply[42 + 242] & 0xff : 0;
-                    if (type == DhcpResponder.ACK) counters.dhcpAcks.incrementAndGet();
-                    if (n <= 20) {
-                        DhcpResponder.Request r = dhcp.parse(frame, frame.length);
-                        log.info("{}: dhcp: {} -> {} {}", name, dhcpName(r == null ? 0 : r.messageType()), dhcpName(type),
-                                Frames.ipv4(dhcp.guestAddress()));
-                    }
-                    inject(reply);
-                }
-                return; // a local interface's DHCP is ours, never the host's
-            }
-            RouterAdvertiser ra = router;
-            if (ra != null && RouterAdvertiser.isSolicitation(pb, h, peek.length - h)) {
-                byte[] all = chain.readReadable((int) Math.min(total, h + 1024));
-                byte[] reply = ra.respond(java.util.Arrays.copyOfRange(all, h, all.length), all.length - h);
-                if (reply != null) {
-                    if (counters.raReplies.incrementAndGet() <= 20) log.info("{}: ra: solicitation -> advertisement", name);
-                    inject(reply);
-                }
-                return; // like DHCP, a local interface's router is vionet
-            }
-            iov.clear();
-            int skip = tap.vnetHdr() ? 0 : h;
-            for (DescriptorChain.Segment s : chain.readableSegments()) {
-                int len = s.length();
-                if (skip >= len) {
-                    skip -= len;
-                    continue;
-                }
-                if (!iov.add(s.buffer(), skip, len - skip)) {
-                    counters.txMalformed.incrementAndGet();
-                    warn("dropped a frame in more than {} pieces", IoVecs.MAX);
-                    return;
-                }
-                skip = 0;
-            }
-            while (true) {
-                long n = Native.libc().writev(tap.fd(), iov.address(), iov.count());
-                if (n >= 0) {
-                    counters.txFrames.incrementAndGet();
-                    counters.pairTxFrames.incrementAndGet(pair);
-                    counters.txBytes.addAndGet(frameLen);
-                    return;
-                }
-                int errno = Native.errno();
-                if (errno == EINTR) continue;
-                counters.txErrors.incrementAndGet();
-                if (errno != EAGAIN) warn("tap write: errno {}", errno);
-                return;
-            }
-        }
-    }
-
-    static String dhcpName(int type) {
-        return switch (type) {
-            case 0 -> "BOOTP";
-            case DhcpResponder.DISCOVER -> "DISCOVER";
-            case DhcpResponder.OFFER -> "OFFER";
-            case DhcpResponder.REQUEST -> "REQUEST";
-            case DhcpResponder.ACK -> "ACK";
-            case DhcpResponder.NAK -> "NAK";
-            case DhcpResponder.INFORM -> "INFORM";
-            default -> "type " + type;
-        };
     }
 
     static void putNumBuffers(DescriptorChain first, int n) {
