@@ -17,9 +17,8 @@ import vmd.virtio.VirtioFeatures;
 
 /**
  * The virtio-net device on a tap. Queue pair k is rings 2k (receive: tap to guest, served
- * by an {@link RxWorker}) and 2k+1 (transmit: guest to tap, a {@link VringWorker} running a
- * {@link TxPath}), on
- * its own queue of a multi-queue tap. Frames move straight between the tap and guest
+ * by an {@link RxWorker}) and 2k+1 (transmit: guest to tap, a {@link VringWorker} running
+ * a {@link TxPath}), on its own queue of a multi-queue tap. Frames move straight between the tap and guest
  * buffers with readv/writev; the tap's vnet header carries checksum offload and TSO in
  * both directions. Only {@code locked lladdr} (frames for others must not reach guest
  * memory) and the frames vionet answers itself ({@link LocalServices}: DHCP and router
