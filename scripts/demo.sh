@@ -57,6 +57,23 @@ else
 	kill "$reader" 2>/dev/null || true
 	echo
 fi
+echo "demo: crash isolation: kill -9 the vioblk process serving demo's disk; vmd starts a new one"
+pkill -9 -f "vmd.process=vioblk demo/disk0" || echo "demo: no vioblk process for demo/disk0"
+for _ in $(seq 1 100); do
+	vmctl -v status demo | grep -q "restarted" && break
+	sleep 0.1
+done
+vmctl -v status demo | grep "last event" || true
+timeout 60 cat "$tty" > "$work/console2" &
+reader=$!
+sleep 0.5
+printf 'blk\r' > "$tty" # the guest's disk, through the new process
+for _ in $(seq 1 300); do
+	grep -q -E "VMDTEST (OK|FAIL) blk" "$work/console2" 2>/dev/null && break
+	sleep 0.1
+done
+kill "$reader" 2>/dev/null || true
+grep -a -E "blk: (read back|done)|VMDTEST" "$work/console2" || true
 echo "demo: SeaBIOS in VM \"bios\" boots the qcow2 disk (slow under a software hypervisor)..."
 bios_tty=$(vmctl status bios | awk 'NR == 2 { print "/dev/" $6 }')
 timeout 180 cat "$bios_tty" > "$work/bios-console" &
