@@ -1,6 +1,7 @@
 package vmd.vhostuser;
 
 import vmd.memory.GuestMemory;
+import vmd.sys.Fds;
 import vmd.virtio.DescriptorChain;
 import vmd.virtio.VirtQueue;
 import vmd.virtio.VirtQueueException;
@@ -74,18 +75,27 @@ public final class Vring {
     }
 
     /**
-     * Serves every available chain synchronously: pops, processes, pushes used, re-enables
+     * Serves the available chains synchronously: pops, processes, pushes used, re-enables
      * notifications and re-checks (no lost kick), and interrupts the driver if it wants
-     * one. Returns the number of chains served.
+     * one. At most a ring's worth per call (then it kicks itself to be called again).
+     * Returns the number of chains served.
      */
     public int processAvailable(ChainProcessor processor) throws VirtQueueException {
         int served = 0;
+        int batch = queue.size();
         while (true) {
             queue.disableNotification();
             DescriptorChain chain;
             while ((chain = queue.pop()) != null) {
                 queue.pushUsed(chain, processor.process(chain));
-                served++;
+                if (++served >= batch) {
+                    // A guest that keeps the ring full must not hold this thread (and whoever waits
+                    // to stop it) forever: return after a ring's worth, and come back at once
+                    // through the worker's poll, woken by a kick of our own.
+                    if (queue.needsNotification()) signalUsed();
+                    Fds.eventfdSignal(kickFd);
+                    return served;
+                }
             }
             if (!queue.enableNotification()) break;
         }
