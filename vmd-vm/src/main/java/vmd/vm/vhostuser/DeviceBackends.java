@@ -54,6 +54,7 @@ public final class DeviceBackends {
         VhostUserFrontendDevice d = find(label);
         if (d == null) return;
         log.warn("{}: back-end gone for good: {}", label, why);
+        d.setLossHandler(null); // nothing will replay: a driver setting the device up again gets a refusal
         if (isNet(d)) setLink(d, false);
         else d.fail("device process gone: " + why);
     }

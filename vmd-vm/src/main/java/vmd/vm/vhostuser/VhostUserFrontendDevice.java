@@ -612,7 +612,9 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
             if (sock >= 0 && (sockEvents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) != 0) {
                 lost(gen, "the back-end hung up");
                 // Wait for reconnect() or close() to wake us; the socket stays hung up meanwhile.
-                waitForWake();
+                // Unless a reconnect already happened since the poll (its wake-up may be the one
+                // drained above): then go straight back to watching the new connection.
+                if (generation == gen) waitForWake();
             }
             for (int i = 0; i < queueCount; i++) {
                 if ((pfd.getShort(8L * (2 + i) + 6) & POLLIN) != 0 && Fds.eventfdDrain(errFds[i]) > 0) {

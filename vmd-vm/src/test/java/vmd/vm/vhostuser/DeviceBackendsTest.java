@@ -144,6 +144,16 @@ class DeviceBackendsTest {
         backends.failed("disk0", "vioblk killed by signal 9; not restarted");
         assertEquals(1, resets.size());
         assertTrue(resets.get(0).contains("not restarted"), resets.get(0));
+        // A driver that resets and sets it up again is refused (the transport makes that needs-reset), not left hanging.
+        dev.reset();
+        int kick = vmd.sys.Fds.eventfd(vmd.sys.Fds.EFD_CLOEXEC), call = vmd.sys.Fds.eventfd(vmd.sys.Fds.EFD_CLOEXEC);
+        try {
+            assertThrows(vmd.vhostuser.VhostUserException.class, () -> dev.startQueue(
+                    new vmd.vm.virtio.QueueSetup(0, 8, 0x1000, 0x2000, 0x3000, kick, call, VirtioFeatures.bit(VirtioFeatures.VERSION_1), 0)));
+        } finally {
+            vmd.sys.Fds.close(kick);
+            vmd.sys.Fds.close(call);
+        }
     }
 
     @Test
