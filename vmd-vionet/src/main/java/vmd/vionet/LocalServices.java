@@ -2,6 +2,9 @@ package vmd.vionet;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.virtio.DescriptorChain;
@@ -10,6 +13,9 @@ import vmd.virtio.DescriptorChain;
  * What a local interface's guest asks of vionet itself: its DHCP (to the server port) and,
  * under {@code local inet6}, IPv6 router solicitations. Such frames are answered here
  * (replies go to the guest through {@link NetDevice#inject}) and never reach the host.
+ * Router advertisements also go out unsolicited every {@link #ADVERTISE_SECONDS}: a guest
+ * solicits only when its interface comes up, and its default route would otherwise
+ * expire with the advertised router lifetime.
  */
 final class LocalServices {
     private static final Logger log = LoggerFactory.getLogger(LocalServices.class);
@@ -18,7 +24,11 @@ final class LocalServices {
 
     private final NetDevice dev;
     private final DhcpResponder dhcp;
+    /** RFC 4861's default MaxRtrAdvInterval; the router lifetime advertised is three times it. */
+    static final long ADVERTISE_SECONDS = 600;
+
     private volatile RouterAdvertiser router;
+    private ScheduledExecutorService advertising;
 
     LocalServices(NetDevice dev, DhcpResponder dhcp) {
         this.dev = dev;
@@ -26,7 +36,30 @@ final class LocalServices {
     }
 
     void router(RouterAdvertiser ra) {
+        router(ra, ADVERTISE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    synchronized void router(RouterAdvertiser ra, long every, TimeUnit unit) {
         this.router = ra;
+        if (advertising != null || ra == null) return;
+        advertising = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, dev.name() + "-ra");
+            t.setDaemon(true);
+            return t;
+        });
+        advertising.scheduleAtFixedRate(this::advertise, every, every, unit);
+    }
+
+    private void advertise() {
+        RouterAdvertiser ra = router;
+        if (ra == null) return;
+        dev.counters().raUnsolicited.incrementAndGet();
+        dev.inject(ra.unsolicited());
+    }
+
+    synchronized void close() {
+        if (advertising != null) advertising.shutdownNow();
+        advertising = null;
     }
 
     /**

@@ -1,6 +1,7 @@
 package vmd.vionet;
 
 import java.nio.ByteBuffer;
+import vmd.vhostuser.Vring;
 import vmd.virtio.DescriptorChain;
 
 /**
@@ -51,7 +52,7 @@ final class NetControl {
     }
 
     /** Serves one command of {@code dev}'s control queue; the pair count changes before the ack is written. */
-    static int serve(NetDevice dev, DescriptorChain chain) {
+    static int serve(NetDevice dev, Vring ring, DescriptorChain chain) {
         NetCounters c = dev.counters();
         if (chain.writableLength() < 1) {
             c.ctrlErr.incrementAndGet();
@@ -65,7 +66,7 @@ final class NetControl {
         } catch (RuntimeException e) {
             cmd = Command.refuse(e.toString());
         }
-        if (cmd.ok()) dev.setRequestedPairs(cmd.pairs());
+        if (cmd.ok()) dev.setRequestedPairs(ring, cmd.pairs());
         else dev.warn("control command refused: {}", cmd.error());
         (cmd.ok() ? c.ctrlOk : c.ctrlErr).incrementAndGet();
         chain.writeWritable(0, ByteBuffer.wrap(new byte[] {cmd.ok() ? OK : ERR}));

@@ -23,6 +23,8 @@ public final class NetCounters {
     public final AtomicLong dhcpReplies = new AtomicLong(), dhcpAcks = new AtomicLong();
     /** Router advertisements answering the guest (local inet6). */
     public final AtomicLong raReplies = new AtomicLong();
+    /** Periodic router advertisements nobody asked for (local inet6). */
+    public final AtomicLong raUnsolicited = new AtomicLong();
     /** Frames received and transmitted per queue pair (index = pair). */
     public final AtomicLongArray pairRxFrames, pairTxFrames;
     /** Control queue commands answered OK and ERR. */
@@ -51,7 +53,7 @@ public final class NetCounters {
         return "rx " + rxFrames + " frames " + rxBytes + " bytes (oversize " + rxOversize + ", filtered " + rxFiltered
                 + ", no buffers " + rxNoBuffers + ", errors " + rxErrors + "), tx " + txFrames + " frames " + txBytes
                 + " bytes (malformed " + txMalformed + ", filtered " + txFiltered + ", errors " + txErrors + "), dhcp "
-                + dhcpReplies + ", ra " + raReplies
+                + dhcpReplies + ", ra " + raReplies + "+" + raUnsolicited
                 + (pairRxFrames.length() > 1 ? ", per pair rx " + pairRxFrames + " tx " + pairTxFrames
                 + ", control ok " + ctrlOk + " err " + ctrlErr + ", at most " + mostPairsActive + " pairs active" : "");
     }

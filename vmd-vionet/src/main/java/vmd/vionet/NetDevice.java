@@ -240,7 +240,7 @@ public final class NetDevice implements VhostUserDevice {
                 // queue resumed past index 0 (a respawned vionet) was used by a driver whose choice
                 // died with the old process: serve every pair it enabled rather than strand one.
                 if (requestedPairs == 0 && vring.queue().nextAvail() == 0) requestedPairs = 1;
-                ctrl = new VringWorker(name + "-ctrl", vring, v -> v.processAvailable(chain -> NetControl.serve(this, chain))).start();
+                ctrl = new VringWorker(name + "-ctrl", vring, v -> v.processAvailable(chain -> NetControl.serve(this, v, chain))).start();
                 log.info("{}: control queue on ring {}", name, i);
             } else if (i % 2 == RX) {
                 rxRings[i / 2] = vring;
@@ -317,7 +317,8 @@ public final class NetDevice implements VhostUserDevice {
     }
 
     /** The driver's VQ_PAIRS_SET, from the control queue's thread; applied before it is acked. */
-    synchronized void setRequestedPairs(int n) {
+    synchronized void setRequestedPairs(Vring from, int n) {
+        if (from != ctrlRing) return; // a command that raced a reset or a stop of its queue: stale
         if (n != requestedPairs) log.info("{}: the driver uses {} queue pair(s)", name, n);
         requestedPairs = n;
         reconcile();
@@ -350,6 +351,7 @@ public final class NetDevice implements VhostUserDevice {
 
     public void close() {
         reset();
+        local.close();
         Fds.closeQuietly(injectFd);
     }
 

@@ -108,6 +108,13 @@ public final class RouterAdvertiser {
         return advertisement();
     }
 
+    /** An advertisement nobody asked for: the periodic one that keeps the guest's default route alive. */
+    public synchronized byte[] unsolicited() {
+        sent = true;
+        last = clock.getAsLong();
+        return advertisement();
+    }
+
     /** To all nodes (33:33:00:00:00:01, ff02::1) from the host side's link-local address. */
     byte[] advertisement() {
         int icmpLen = 16 + 8 + 8 + 32;

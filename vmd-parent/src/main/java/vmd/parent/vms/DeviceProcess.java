@@ -123,6 +123,12 @@ public final class DeviceProcess {
             }
             channel.send(Imsg.of(ImsgType.CHILD_FD, new ChildFd(vhostLabel)).withFd(pair[0]));
             channel.send(ImsgType.CHILD_CONFIG, params);
+        } catch (RuntimeException e) {
+            // The child died at once or the channel broke: nothing of this attempt may linger.
+            channel.close();
+            Fds.closeQuietly(pair[1]);
+            Signals.kill(c.pid(), Signals.SIGKILL);
+            throw e;
         } finally {
             Fds.closeQuietly(pair[0]);
         }

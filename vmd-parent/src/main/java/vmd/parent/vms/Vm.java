@@ -17,6 +17,12 @@ public final class Vm {
     /** The device processes of the current generation (vioblk, vionet). */
     final java.util.List<DeviceProcess> devices = new java.util.ArrayList<>();
     String lastReason = "";
+    /**
+     * Each device's restart budget by its vm-side label: kept across guest reboots (a new
+     * generation of processes), so a guest cannot reset it by rebooting; forgotten when
+     * the VM stops.
+     */
+    final java.util.Map<String, RestartBudget> restartBudgets = new java.util.HashMap<>();
     boolean stopRequested;
     /** User who started it with vmctl (for instances); null when started from vm.conf. */
     int startedByUid = -1;

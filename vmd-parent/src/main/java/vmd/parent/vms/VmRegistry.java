@@ -196,7 +196,7 @@ public final class VmRegistry implements VmProcess.Listener {
                 DeviceProcess d = new DeviceProcess("vioblk", "vioblk " + c.name() + "/" + devName, VmParams.diskLabel(i),
                         "vmd.vioblk.VioblkMain", fds, VioblkParams.FD_VHOST_USER,
                         new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName,
-                                Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)), newRestartBudget());
+                                Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)), restartBudget(vm, VmParams.diskLabel(i)));
                 vm.devices.add(d); // released with the VM, or below if it fails to start
                 vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status)));
             }
@@ -249,7 +249,11 @@ public final class VmRegistry implements VmProcess.Listener {
                 }
                 if (ifc.group() != null) Bridges.setGroup(tap.name(), ifc.group());
                 MacAddress hostMac = tap.hostMac();
-                if (host6 != null) LocalInet6.configure(tap.name(), host6, hostMac);
+                if (host6 != null) {
+                    // vionet advertises the tap's link-local address as the router: it must exist.
+                    if (hostMac == null) throw new IllegalStateException(tap.name() + ": cannot read its link-layer address for local inet6");
+                    LocalInet6.configure(tap.name(), host6, hostMac);
+                }
                 Map<String, Integer> fds = new LinkedHashMap<>();
                 int[] tapFds = tap.fds();
                 for (int q = 0; q < tapFds.length; q++) fds.put(VionetParams.tapLabel(q), tapFds[q]);
@@ -257,7 +261,7 @@ public final class VmRegistry implements VmProcess.Listener {
                         "vmd.vionet.VionetMain", fds, VionetParams.FD_VHOST_USER,
                         new VionetParams(devName, c.name(), mac.bits(), locked, host, guest, hostMac == null ? 0 : hostMac.bits(),
                                 tapFds.length, host6 == null ? null : LocalAddresses6.inet6(host6)),
-                        newRestartBudget());
+                        restartBudget(vm, VmParams.nicLabel(i)));
                 vm.devices.add(d);
                 vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status)));
                 log.info("{}: {} on {} lladdr {}{}{}{}{}", c.name(), devName, tap.name(), mac, locked ? " (locked)" : "",
@@ -328,9 +332,9 @@ public final class VmRegistry implements VmProcess.Listener {
         }
     }
 
-    /** Each device's own crash-loop bound. */
-    private RestartBudget newRestartBudget() {
-        return new RestartBudget(restartLimit, RestartBudget.DEFAULT_WINDOW_NANOS);
+    /** Each device's own crash-loop bound, the same one across the VM's reboots. */
+    private RestartBudget restartBudget(Vm vm, String label) {
+        return vm.restartBudgets.computeIfAbsent(label, l -> new RestartBudget(restartLimit, RestartBudget.DEFAULT_WINDOW_NANOS));
     }
 
     /** How many times a crashed device is restarted per minute (tests set 0 to see a device stay dead). */
@@ -398,6 +402,7 @@ public final class VmRegistry implements VmProcess.Listener {
             }
         }
         vm.state = VmState.STOPPED;
+        vm.restartBudgets.clear();
         List<CompletableFuture<Vm>> w = waiters.remove(vm);
         if (w != null) w.forEach(f -> f.complete(vm));
     }
