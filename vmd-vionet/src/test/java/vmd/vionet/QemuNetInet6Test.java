@@ -28,7 +28,7 @@ class QemuNetInet6Test {
     @Test
     void linuxGuestTakesTheAdvertisedPrefixAndPingsTheHostSide() throws Exception {
         Prerequisites.requireRoot();
-        Prerequisites.requireTool(QemuNetInteropTest.QEMU);
+        Prerequisites.requireTool(QemuNetGuest.QEMU);
         Prerequisites.require(NetNs.available(), "/usr/sbin/ip and /dev/net/tun");
         Path images = QemuNetInteropTest.IMAGES;
         Prerequisites.require(Files.exists(images.resolve("vmlinuz")) && Files.exists(images.resolve("initramfs.cpio.gz")),
@@ -46,25 +46,12 @@ class QemuNetInet6Test {
             byte[] mac = VionetMain.parseMac(QemuNetInteropTest.MAC);
             NetDevice device = new NetDevice("net0", tap, mac, false, null)
                     .router(new RouterAdvertiser(mac, tapMac, InetAddress.getByName(HOST6).getAddress(), NetDevice.MTU));
-            Path sock = dir.resolve("net6.sock");
-            VhostUserBackend backend = new VhostUserBackend(device, "vionet-inet6");
-            UnixListener listener = UnixListener.listen(sock);
-            Thread t = new Thread(() -> BackendServer.serveAll(listener, backend), "vionet-backend");
-            t.setDaemon(true);
-            t.start();
-            Path console = dir.resolve("console.log");
-            Process qemu = new ProcessBuilder(QemuNetInteropTest.QEMU, "-nodefaults", "-display", "none", "-accel", "tcg", "-m", "256",
-                    "-object", "memory-backend-memfd,id=mem,size=256M,share=on", "-machine", "pc,memory-backend=mem",
-                    "-chardev", "socket,id=c0,path=" + sock, "-netdev", "vhost-user,id=n0,chardev=c0",
-                    "-device", "virtio-net-pci,netdev=n0,vectors=0,mac=" + QemuNetInteropTest.MAC, "-serial", "file:" + console,
-                    "-no-reboot", "-kernel", images.resolve("vmlinuz").toString(), "-initrd", images.resolve("initramfs.cpio.gz").toString(),
-                    "-append", "console=ttyS0 panic=-1 vmdguest.run=net6 vmdguest.timeout=200")
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile()).start();
-            try {
-                boolean ended = qemu.waitFor(240, TimeUnit.SECONDS);
-                String out = Files.readString(console);
+            try (QemuNetGuest guest = QemuNetGuest.boot(dir, device, images, 256, 1, QemuNetInteropTest.MAC,
+                    "vmdguest.run=net6 vmdguest.timeout=200")) {
+                boolean ended = guest.awaitPowerOff(240);
+                String out = guest.console();
                 System.err.println(out);
-                System.err.println(Files.readString(dir.resolve("qemu.log")));
+                System.err.println(guest.qemuLog());
                 System.err.println("vionet: " + device.counters());
                 assertTrue(ended, "the guest powered off");
                 assertTrue(out.contains("VMDGUEST PREFIX6 fd00::6440:103:0:0/96"), "the advertised /96 is on-link");
@@ -76,9 +63,6 @@ class QemuNetInet6Test {
                 String neigh = ns.exec(NetNs.IP, "-6", "neigh", "show", "dev", tapName);
                 assertTrue(neigh.contains(GUEST6), "the host kernel reached the guest: " + neigh);
             } finally {
-                qemu.destroyForcibly();
-                backend.stop();
-                listener.close();
                 vmd.sys.Fds.closeQuietly(tap.fd());
             }
         }

@@ -26,7 +26,7 @@ import vmd.vhostuser.VhostUserBackend;
  * when a TCG guest's virtio-net driver starts a vhost-user net device with MSI-X.
  */
 class QemuNetInteropTest {
-    static final String QEMU = "/usr/bin/qemu-system-x86_64";
+    static final String QEMU = QemuNetGuest.QEMU;
     static final Path IMAGES = Path.of(System.getenv().getOrDefault("VMD_GUEST_IMAGES", "/var/cache/vmd/guest-images"));
     static final String MAC = "52:54:00:12:34:56";
     static final int KB = 2048;
@@ -95,27 +95,12 @@ class QemuNetInteropTest {
             DhcpResponder dhcp = new DhcpResponder(mac, VionetMain.hostMacFor(mac), Frames.parseIpv4("100.64.1.3"),
                     Frames.parseIpv4("100.64.1.2"), "qemuguest");
             NetDevice device = new NetDevice("net0", taps, mac, false, dhcp);
-            Path sock = dir.resolve("net.sock");
-            VhostUserBackend backend = new VhostUserBackend(device, "vionet-for-qemu");
-            UnixListener listener = UnixListener.listen(sock);
-            Thread t = new Thread(() -> BackendServer.serveAll(listener, backend), "vionet-backend");
-            t.setDaemon(true);
-            t.start();
-            Path console = dir.resolve("console.log");
-            Process qemu = new ProcessBuilder(QEMU, "-nodefaults", "-display", "none", "-accel", "tcg", "-m", "512",
-                    "-smp", String.valueOf(pairs),
-                    "-object", "memory-backend-memfd,id=mem,size=512M,share=on", "-machine", "pc,memory-backend=mem",
-                    "-chardev", "socket,id=c0,path=" + sock, "-netdev", "vhost-user,id=n0,chardev=c0,queues=" + pairs,
-                    "-device", "virtio-net-pci,netdev=n0,vectors=0,mac=" + MAC + (pairs > 1 ? ",mq=on" : ""),
-                    "-serial", "file:" + console, "-no-reboot",
-                    "-kernel", IMAGES.resolve("vmlinuz").toString(), "-initrd", IMAGES.resolve("initramfs.cpio.gz").toString(),
-                    "-append", "console=ttyS0 panic=-1 vmdguest.run=net vmdguest.net_kb=" + KB + " vmdguest.timeout=240")
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile()).start();
-            try {
-                boolean ended = qemu.waitFor(300, TimeUnit.SECONDS);
-                String out = Files.readString(console);
+            try (QemuNetGuest guest = QemuNetGuest.boot(dir, device, IMAGES, 512, pairs, MAC,
+                    "vmdguest.run=net vmdguest.net_kb=" + KB + " vmdguest.timeout=240")) {
+                boolean ended = guest.awaitPowerOff(300);
+                String out = guest.console();
                 System.err.println(out);
-                System.err.println(Files.readString(dir.resolve("qemu.log")));
+                System.err.println(guest.qemuLog());
                 System.err.println("server: " + Files.readString(serverLog));
                 System.err.println("vionet: " + device.counters());
                 assertTrue(ended, "the guest powered off");
@@ -137,10 +122,7 @@ class QemuNetInteropTest {
                 assertTrue(device.counters().dhcpReplies.get() >= 2, "DISCOVER and REQUEST answered");
                 return device.counters();
             } finally {
-                qemu.destroyForcibly();
                 server.destroyForcibly();
-                backend.stop();
-                listener.close();
                 for (TapFd q : taps) vmd.sys.Fds.closeQuietly(q.fd());
             }
         }
