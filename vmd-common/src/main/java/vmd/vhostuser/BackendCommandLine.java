@@ -2,6 +2,7 @@ package vmd.vhostuser;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The options every vhost-user back-end program understands (QEMU vhost-user.rst,
@@ -14,6 +15,41 @@ import java.util.List;
 public record BackendCommandLine(String socketPath, int fd, boolean printCapabilities, List<String> rest) {
     public BackendCommandLine {
         rest = List.copyOf(rest);
+    }
+
+    /** One of the device's own options: {@code name} and its value (null for a flag), or an operand (name null). */
+    public record Option(String name, String value) {}
+
+    /**
+     * The device's own options from {@link #rest()}, read with the same rules as the common
+     * ones: {@code --opt=value} or {@code --opt value} for the names in {@code withValue},
+     * bare {@code --flag} for those in {@code flags}, anything not starting with "--" an
+     * operand. Throws IllegalArgumentException for an unknown option, a missing value or a
+     * value given to a flag.
+     */
+    public List<Option> options(Set<String> withValue, Set<String> flags) {
+        List<Option> out = new ArrayList<>();
+        for (int i = 0; i < rest.size(); i++) {
+            String a = rest.get(i);
+            if (!a.startsWith("--")) {
+                out.add(new Option(null, a));
+                continue;
+            }
+            int eq = a.indexOf('=');
+            String name = eq > 0 ? a.substring(0, eq) : a, value = eq > 0 ? a.substring(eq + 1) : null;
+            if (flags.contains(name)) {
+                if (value != null) throw new IllegalArgumentException(name + " takes no value");
+            } else if (withValue.contains(name)) {
+                if (value == null) {
+                    if (++i >= rest.size()) throw new IllegalArgumentException(name + " needs a value");
+                    value = rest.get(i);
+                }
+            } else {
+                throw new IllegalArgumentException("unknown option " + a);
+            }
+            out.add(new Option(name, value));
+        }
+        return out;
     }
 
     public boolean hasSocketPath() {

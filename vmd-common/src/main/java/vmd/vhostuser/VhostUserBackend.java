@@ -205,13 +205,7 @@ public final class VhostUserBackend {
     }
 
     private void endConnection() {
-        for (Ring r : rings) stopRing(r);
-        try {
-            device.reset();
-        } catch (RuntimeException e) {
-            log.warn("{}: device reset failed", name, e);
-        }
-        for (Ring r : rings) r.clear();
+        stopAndResetRings();
         Fds.closeQuietly(memoryFd);
         memoryFd = -1;
         memory = null;
@@ -425,7 +419,8 @@ public final class VhostUserBackend {
         }
     }
 
-    private void resetDevice() {
+    /** Every ring stopped, the device reset, the rings' state forgotten: the end of a connection or RESET_DEVICE. */
+    private void stopAndResetRings() {
         for (Ring r : rings) stopRing(r);
         try {
             device.reset();
@@ -433,6 +428,10 @@ public final class VhostUserBackend {
             log.warn("{}: device reset failed", name, e);
         }
         for (Ring r : rings) r.clear();
+    }
+
+    private void resetDevice() {
+        stopAndResetRings();
         ackedFeatures = 0;
         featuresAcked = false;
     }

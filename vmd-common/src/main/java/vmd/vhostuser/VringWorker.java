@@ -25,15 +25,12 @@ public final class VringWorker {
 
     private final Vring vring;
     private final Handler handler;
-    private final Thread thread;
-    private final int stopFd = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
-    private volatile boolean stopping;
+    private final RingThread thread;
 
     public VringWorker(String name, Vring vring, Handler handler) {
         this.vring = vring;
         this.handler = handler;
-        this.thread = new Thread(this::run, name + "-q" + vring.index());
-        thread.setDaemon(true);
+        this.thread = new RingThread(name + "-q" + vring.index(), this::run);
     }
 
     public VringWorker start() {
@@ -43,18 +40,7 @@ public final class VringWorker {
 
     /** Stops the thread and waits for it: afterwards the ring is not touched. */
     public void stop() {
-        stopping = true;
-        Fds.eventfdSignal(stopFd);
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
-        Fds.closeQuietly(stopFd);
+        thread.stop();
     }
 
     public Vring vring() {
@@ -63,21 +49,21 @@ public final class VringWorker {
 
     private void run() {
         PollSet set = new PollSet();
-        set.set(stopFd, vring.kickFd());
+        set.set(thread.stopFd(), vring.kickFd());
         boolean broken = false;
         boolean first = true;
-        while (!stopping) {
+        while (!thread.stopping()) {
             if (!first) {
                 try {
                     set.poll(-1);
                 } catch (RuntimeException e) {
-                    log.warn("{}: poll failed: {}", thread.getName(), e.getMessage());
+                    log.warn("{}: poll failed: {}", thread.name(), e.getMessage());
                     vring.signalError();
                     return;
                 }
-                if (stopping) break;
+                if (thread.stopping()) break;
                 if ((set.revents(1) & (POLLNVAL | Fds.POLLERR)) != 0) {
-                    log.warn("{}: kick descriptor unusable (revents 0x{})", thread.getName(), Integer.toHexString(set.revents(1)));
+                    log.warn("{}: kick descriptor unusable (revents 0x{})", thread.name(), Integer.toHexString(set.revents(1)));
                     vring.signalError();
                     return;
                 }
@@ -88,11 +74,11 @@ public final class VringWorker {
             try {
                 handler.serve(vring);
             } catch (VirtQueueException e) {
-                log.warn("{}: broken ring: {}", thread.getName(), e.getMessage());
+                log.warn("{}: broken ring: {}", thread.name(), e.getMessage());
                 vring.signalError();
                 broken = true;
             } catch (RuntimeException e) {
-                log.error("{}: device failure", thread.getName(), e);
+                log.error("{}: device failure", thread.name(), e);
                 vring.signalError();
                 broken = true;
             }

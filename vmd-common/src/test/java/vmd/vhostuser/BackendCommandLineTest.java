@@ -33,6 +33,21 @@ class BackendCommandLineTest {
     }
 
     @Test
+    void theDevicesOwnOptionsFollowTheSameRules() {
+        BackendCommandLine c = BackendCommandLine.parse("--fd=3", "--serial=abc", "--read-only", "--queues", "4", "disk.img");
+        assertEquals(List.of(new BackendCommandLine.Option("--serial", "abc"), new BackendCommandLine.Option("--read-only", null),
+                        new BackendCommandLine.Option("--queues", "4"), new BackendCommandLine.Option(null, "disk.img")),
+                c.options(java.util.Set.of("--serial", "--queues"), java.util.Set.of("--read-only")));
+        java.util.Set<String> v = java.util.Set.of("--serial"), f = java.util.Set.of("--read-only");
+        assertEquals("unknown option --bogus", assertThrows(IllegalArgumentException.class,
+                () -> BackendCommandLine.parse("--fd=3", "--bogus").options(v, f)).getMessage());
+        assertEquals("--serial needs a value", assertThrows(IllegalArgumentException.class,
+                () -> BackendCommandLine.parse("--fd=3", "--serial").options(v, f)).getMessage());
+        assertEquals("--read-only takes no value", assertThrows(IllegalArgumentException.class,
+                () -> BackendCommandLine.parse("--fd=3", "--read-only=yes").options(v, f)).getMessage());
+    }
+
+    @Test
     void errors() {
         assertEquals("one of --socket-path=PATH or --fd=FDNUM is required",
                 assertThrows(IllegalArgumentException.class, () -> BackendCommandLine.parse()).getMessage());

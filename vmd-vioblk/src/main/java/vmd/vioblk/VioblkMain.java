@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.imsg.VioblkParams;
@@ -59,27 +60,33 @@ public final class VioblkMain {
         return 0;
     }
 
+    static final String USAGE =
+            "usage: vioblk [--socket-path PATH | --fd N] [--print-capabilities] [--read-only] [--serial S] [--queues N] IMAGE";
+
     private static int runStandalone(String[] args) throws IOException {
         BackendCommandLine cmd;
-        try {
-            cmd = BackendCommandLine.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("vioblk: " + e.getMessage());
-            System.err.println("usage: vioblk [--socket-path PATH | --fd N] [--print-capabilities] [--read-only] [--serial S] [--queues N] IMAGE");
-            return 1;
-        }
         boolean readOnly = false;
         String serial = "vmd";
         int queues = 1;
         String image = null;
-        List<String> rest = cmd.rest();
-        for (int i = 0; i < rest.size(); i++) {
-            switch (rest.get(i)) {
-                case "--read-only" -> readOnly = true;
-                case "--serial" -> serial = rest.get(++i);
-                case "--queues" -> queues = Integer.parseInt(rest.get(++i));
-                default -> image = rest.get(i);
+        try {
+            cmd = BackendCommandLine.parse(args);
+            for (BackendCommandLine.Option o : cmd.options(Set.of("--serial", "--queues"), Set.of("--read-only"))) {
+                if (o.name() == null) {
+                    if (image != null) throw new IllegalArgumentException("more than one image: " + image + ", " + o.value());
+                    image = o.value();
+                    continue;
+                }
+                switch (o.name()) {
+                    case "--read-only" -> readOnly = true;
+                    case "--serial" -> serial = o.value();
+                    default -> queues = Integer.parseInt(o.value());
+                }
             }
+        } catch (IllegalArgumentException e) {
+            System.err.println("vioblk: " + e.getMessage());
+            System.err.println(USAGE);
+            return 1;
         }
         if (cmd.printCapabilities()) return BackendServer.run(cmd, "block", List.of(), null, System.out);
         if (image == null) {

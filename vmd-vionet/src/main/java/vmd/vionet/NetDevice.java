@@ -1,7 +1,5 @@
 package vmd.vionet;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -12,7 +10,6 @@ import vmd.sys.Fds;
 import vmd.vhostuser.Vring;
 import vmd.vhostuser.VringWorker;
 import vmd.vhostuser.VhostUserDevice;
-import vmd.virtio.DescriptorChain;
 import vmd.virtio.VirtioFeatures;
 
 /**
@@ -386,10 +383,5 @@ public final class NetDevice implements VhostUserDevice {
 
     void warn(String fmt, Object... args) {
         if (logBudget.getAndDecrement() > 0) log.warn(name + ": " + fmt, args);
-    }
-
-    static void putNumBuffers(DescriptorChain first, int n) {
-        ByteBuffer b = ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort(0, (short) n);
-        first.writeWritable(VirtioNet.HDR_NUM_BUFFERS, b);
     }
 }

@@ -1,14 +1,14 @@
 package vmd.vionet;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.sys.Fds;
 import vmd.sys.Native;
 import vmd.sys.PollSet;
+import vmd.vhostuser.RingThread;
 import vmd.vhostuser.Vring;
 import vmd.virtio.DescriptorChain;
 import vmd.virtio.VirtQueue;
@@ -41,14 +41,15 @@ final class RxWorker {
     private final int pair;
     /** The eventfd of frames vionet made, or -1 on a pair that does not deliver them. */
     private final int injectFd;
-    private final int stopFd = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
-    private final Thread thread;
-    private volatile boolean stopping;
+    private final RingThread thread;
     private final NetCounters c;
 
     private final ArrayDeque<DescriptorChain> held = new ArrayDeque<>();
     private final ByteBuffer staging = ByteBuffer.allocateDirect(VirtioNet.HDR_LEN + VirtioNet.MAX_GSO_FRAME + 4096);
     private final IoVecs iov = new IoVecs();
+    /** Reused for the header fields this thread writes, so a frame allocates nothing. */
+    private final ByteBuffer zeros = ByteBuffer.allocate(VirtioNet.HDR_LEN);
+    private final ByteBuffer numBuffers = ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN);
     private byte[] pendingInjected;
     private boolean broken;
     private int pushed;
@@ -62,8 +63,7 @@ final class RxWorker {
         this.tapFd = tapFd;
         this.injectFd = injectFd;
         this.c = dev.counters();
-        this.thread = new Thread(this::run, dev.name() + "-rx" + (pair == 0 ? "" : pair));
-        thread.setDaemon(true);
+        this.thread = new RingThread(dev.name() + "-rx" + (pair == 0 ? "" : pair), this::run);
     }
 
     RxWorker start() {
@@ -76,36 +76,25 @@ final class RxWorker {
     }
 
     void stop() {
-        stopping = true;
-        Fds.eventfdSignal(stopFd);
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
-        Fds.closeQuietly(stopFd);
+        thread.stop();
     }
 
     private void run() {
         PollSet withTap = new PollSet();
-        withTap.set(stopFd, vring.kickFd(), injectFd, tapFd);
+        withTap.set(thread.stopFd(), vring.kickFd(), injectFd, tapFd);
         PollSet withoutTap = new PollSet();
-        withoutTap.set(stopFd, vring.kickFd(), injectFd);
+        withoutTap.set(thread.stopFd(), vring.kickFd(), injectFd);
         boolean starved = false;
-        while (!stopping) {
+        while (!thread.stopping()) {
             if (!broken) {
                 try {
                     starved = serve();
                 } catch (VirtQueueException e) {
-                    log.warn("{}: broken receive ring: {}", thread.getName(), e.getMessage());
+                    log.warn("{}: broken receive ring: {}", thread.name(), e.getMessage());
                     vring.signalError();
                     broken = true;
                 } catch (RuntimeException e) {
-                    log.error("{}: receive failure", thread.getName(), e);
+                    log.error("{}: receive failure", thread.name(), e);
                     vring.signalError();
                     broken = true;
                 }
@@ -116,13 +105,13 @@ final class RxWorker {
             try {
                 set.poll(quiet ? (int) Math.max(1, tapQuietUntil - now) : -1);
             } catch (RuntimeException e) {
-                log.warn("{}: poll failed: {}", thread.getName(), e.getMessage());
+                log.warn("{}: poll failed: {}", thread.name(), e.getMessage());
                 vring.signalError();
                 return;
             }
-            if (stopping) break;
+            if (thread.stopping()) break;
             if ((set.revents(1) & (POLLNVAL | Fds.POLLERR)) != 0) {
-                log.warn("{}: kick descriptor unusable", thread.getName());
+                log.warn("{}: kick descriptor unusable", thread.name());
                 vring.signalError();
                 return;
             }
@@ -142,7 +131,7 @@ final class RxWorker {
         int frames = 0;
         queue.disableNotification();
         try {
-            while (!stopping) {
+            while (!thread.stopping()) {
                 if (pendingInjected == null && injectFd >= 0) pendingInjected = dev.pollInjected();
                 if (pendingInjected != null) {
                     if (!copyIn(pendingInjected, pendingInjected.length)) {
@@ -292,56 +281,58 @@ final class RxWorker {
 
     /**
      * The frame (header included, {@code total} bytes) is in the held buffers: fix the
-     * header (zero it if the tap gave none; clear offload flags the guest did not take;
-     * num_buffers), and give the buffers used to the driver.
+     * header (zero it if the tap gave none; clear offload flags the guest did not take),
+     * and give the buffers to the driver.
      */
     private void complete(int total, boolean zeroHeader) {
-        int h = dev.headerLength();
-        List<DescriptorChain> used = new ArrayList<>();
-        List<Integer> lens = new ArrayList<>();
-        long left = total;
-        while (left > 0) {
-            DescriptorChain ch = held.pollFirst();
-            int n = (int) Math.min(left, ch.writableLength());
-            used.add(ch);
-            lens.add(n);
-            left -= n;
-        }
-        DescriptorChain first = used.get(0);
-        if (zeroHeader) first.writeWritable(0, ByteBuffer.allocate(h));
+        DescriptorChain first = held.peekFirst();
+        if (zeroHeader) first.writeWritable(0, zeros.clear().limit(dev.headerLength()));
         else if (!NetDevice.has(dev.negotiated(), VirtioNet.F_GUEST_CSUM)) {
-            first.writeWritable(0, ByteBuffer.allocate(2)); // flags and gso_type: none without GUEST_CSUM
+            first.writeWritable(0, zeros.clear().limit(2)); // flags and gso_type: none without GUEST_CSUM
         }
-        if (h == VirtioNet.HDR_LEN) NetDevice.putNumBuffers(first, used.size());
-        for (int i = 0; i < used.size(); i++) {
-            queue.pushUsed(used.get(i), lens.get(i));
-            pushed++;
-        }
-        c.rxFrames.incrementAndGet();
-        c.pairRxFrames.incrementAndGet(pair);
-        c.rxBytes.addAndGet(total - h);
+        deliver(total);
     }
 
     /** Copies a whole frame (header first, {@code total} bytes from {@code src}'s position 0) into the held buffers. */
     private void scatter(ByteBuffer src, int total) {
         int at = 0;
-        List<DescriptorChain> used = new ArrayList<>();
-        List<Integer> lens = new ArrayList<>();
-        while (at < total) {
-            DescriptorChain ch = held.pollFirst();
+        for (DescriptorChain ch : held) {
+            if (at >= total) break;
             ByteBuffer part = src.duplicate();
-            part.position(at).limit(Math.min(total, at + (int) Math.min(Integer.MAX_VALUE, ch.writableLength())));
+            part.position(at).limit((int) Math.min(total, at + ch.writableLength()));
             int n = ch.writeWritable(0, part);
-            used.add(ch);
-            lens.add(n);
             at += n;
             if (n == 0) break;
         }
+        deliver(at);
+    }
+
+    /**
+     * Gives the driver the first held buffers, which hold a frame of {@code total} bytes
+     * (header included): num_buffers first (it is read once the first buffer is used),
+     * then each buffer with the bytes it got.
+     */
+    private void deliver(int total) {
         int h = dev.headerLength();
-        if (h == VirtioNet.HDR_LEN) NetDevice.putNumBuffers(used.get(0), used.size());
-        for (int i = 0; i < used.size(); i++) {
-            queue.pushUsed(used.get(i), lens.get(i));
+        int count = 0;
+        long covered = 0;
+        for (DescriptorChain ch : held) {
+            if (covered >= total) break;
+            covered += ch.writableLength();
+            count++;
+        }
+        if (h == VirtioNet.HDR_LEN) {
+            numBuffers.clear();
+            numBuffers.putShort(0, (short) count);
+            held.peekFirst().writeWritable(VirtioNet.HDR_NUM_BUFFERS, numBuffers);
+        }
+        long left = total;
+        for (int i = 0; i < count; i++) {
+            DescriptorChain ch = held.pollFirst();
+            int n = (int) Math.min(left, ch.writableLength());
+            queue.pushUsed(ch, n);
             pushed++;
+            left -= n;
         }
         c.rxFrames.incrementAndGet();
         c.pairRxFrames.incrementAndGet(pair);

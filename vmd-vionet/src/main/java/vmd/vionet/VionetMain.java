@@ -2,6 +2,7 @@ package vmd.vionet;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.imsg.VionetParams;
@@ -117,33 +118,18 @@ public final class VionetMain {
         boolean locked = false;
         try {
             cmd = BackendCommandLine.parse(args);
-            List<String> rest = cmd.rest();
-            for (int i = 0; i < rest.size(); i++) {
-                String a = rest.get(i);
-                String opt = a, value = null;
-                int eq = a.indexOf('=');
-                if (a.startsWith("--") && eq > 0) {
-                    opt = a.substring(0, eq);
-                    value = a.substring(eq + 1);
-                }
-                switch (opt) {
+            for (BackendCommandLine.Option o : cmd.options(
+                    Set.of("--tap", "--tap-fd", "--queues", "--mac", "--local", "--local6", "--hostname"), Set.of("--locked"))) {
+                if (o.name() == null) throw new IllegalArgumentException("unexpected argument " + o.value());
+                switch (o.name()) {
                     case "--locked" -> locked = true;
-                    case "--tap", "--tap-fd", "--queues", "--mac", "--local", "--local6", "--hostname" -> {
-                        if (value == null) {
-                            if (++i >= rest.size()) throw new IllegalArgumentException(opt + " needs a value");
-                            value = rest.get(i);
-                        }
-                        switch (opt) {
-                            case "--tap" -> tapName = value;
-                            case "--tap-fd" -> tapFd = Integer.parseInt(value);
-                            case "--queues" -> queues = Integer.parseInt(value);
-                            case "--mac" -> mac = parseMac(value);
-                            case "--local" -> local = value;
-                            case "--local6" -> local6 = value;
-                            default -> hostname = value;
-                        }
-                    }
-                    default -> throw new IllegalArgumentException("unknown option " + a);
+                    case "--tap" -> tapName = o.value();
+                    case "--tap-fd" -> tapFd = Integer.parseInt(o.value());
+                    case "--queues" -> queues = Integer.parseInt(o.value());
+                    case "--mac" -> mac = parseMac(o.value());
+                    case "--local" -> local = o.value();
+                    case "--local6" -> local6 = o.value();
+                    default -> hostname = o.value();
                 }
             }
             if (!cmd.printCapabilities() && (tapName == null) == (tapFd < 0)) {

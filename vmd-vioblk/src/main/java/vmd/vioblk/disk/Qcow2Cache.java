@@ -21,6 +21,21 @@ final class Qcow2Cache {
         void read(long offset, byte[] table) throws IOException;
 
         void write(long offset, byte[] table) throws IOException;
+
+        /** Tables read and written in place in {@code file}. */
+        static Io of(ImageFile file) {
+            return new Io() {
+                @Override
+                public void read(long offset, byte[] t) throws IOException {
+                    file.readFully(java.nio.ByteBuffer.wrap(t), offset);
+                }
+
+                @Override
+                public void write(long offset, byte[] t) throws IOException {
+                    file.writeFully(java.nio.ByteBuffer.wrap(t), offset);
+                }
+            };
+        }
     }
 
     interface Hook {

@@ -69,17 +69,7 @@ final class Qcow2Refcounts {
             blockOffsets.add(off);
         }
         highWater = (fileSize + clusterSize - 1) >>> clusterBits;
-        blocks = new Qcow2Cache(clusterSize, cacheTables, new Qcow2Cache.Io() {
-            @Override
-            public void read(long offset, byte[] t) throws IOException {
-                file.readFully(ByteBuffer.wrap(t), offset);
-            }
-
-            @Override
-            public void write(long offset, byte[] t) throws IOException {
-                file.writeFully(ByteBuffer.wrap(t), offset);
-            }
-        }, () -> { });
+        blocks = new Qcow2Cache(clusterSize, cacheTables, Qcow2Cache.Io.of(file), () -> { });
     }
 
     long entriesPerBlock() {

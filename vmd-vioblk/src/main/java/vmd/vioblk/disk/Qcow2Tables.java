@@ -46,17 +46,7 @@ final class Qcow2Tables {
             raw.flip().asLongBuffer().get(l1);
         }
         for (long e : l1) if ((e & OFFSET_MASK) != 0) l2Offsets.add(e & OFFSET_MASK);
-        l2 = new Qcow2Cache(clusterSize, cacheTables, new Qcow2Cache.Io() {
-            @Override
-            public void read(long offset, byte[] t) throws IOException {
-                file.readFully(ByteBuffer.wrap(t), offset);
-            }
-
-            @Override
-            public void write(long offset, byte[] t) throws IOException {
-                file.writeFully(ByteBuffer.wrap(t), offset);
-            }
-        }, () -> {
+        l2 = new Qcow2Cache(clusterSize, cacheTables, Qcow2Cache.Io.of(file), () -> {
             refcounts.writeBack();
             file.sync();
         });

@@ -465,16 +465,7 @@ public final class VirtioPciTransport extends PciDevice implements AutoCloseable
 
     /** Status 0: stop every queue, reset the device, forget the driver's setup. MSI-X stays (it is PCI state). */
     private void resetDevice() {
-        for (Queue q : queues) {
-            if (q.started) {
-                try {
-                    device.stopQueue(q.index);
-                } catch (RuntimeException e) {
-                    log.warn("{}: stopping queue {} failed", this, q.index, e);
-                }
-                q.started = false;
-            }
-        }
+        stopStartedQueues();
         try {
             device.reset();
         } catch (RuntimeException e) {
@@ -493,6 +484,18 @@ public final class VirtioPciTransport extends PciDevice implements AutoCloseable
         isr = 0;
         setIntx(false);
         updateInterrupts();
+    }
+
+    private void stopStartedQueues() {
+        for (Queue q : queues) {
+            if (!q.started) continue;
+            try {
+                device.stopQueue(q.index);
+            } catch (RuntimeException e) {
+                log.warn("{}: stopping queue {} failed", this, q.index, e);
+            }
+            q.started = false;
+        }
     }
 
     private void deviceNeedsReset(String why) {
@@ -674,16 +677,7 @@ public final class VirtioPciTransport extends PciDevice implements AutoCloseable
             Thread.currentThread().interrupt();
         }
         synchronized (this) {
-            for (Queue q : queues) {
-                if (q.started) {
-                    try {
-                        device.stopQueue(q.index);
-                    } catch (RuntimeException e) {
-                        log.warn("{}: stopping queue {} failed", this, q.index, e);
-                    }
-                    q.started = false;
-                }
-            }
+            stopStartedQueues();
             device.close();
             long bar = barMappedAt(VIRTIO_BAR);
             for (Queue q : queues) {

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.memory.GuestMemory;
 import vmd.sys.Fds;
+import vmd.vhostuser.RingThread;
 import vmd.virtio.DescriptorChain;
 import vmd.virtio.VirtQueue;
 import vmd.virtio.VirtQueueException;
@@ -132,28 +133,18 @@ public final class VirtioRng implements VirtioDevice {
 
     private final class Worker {
         final QueueSetup setup;
-        final Thread thread;
-        final int stopFd = EventFds.create();
-        volatile boolean stopping;
+        final RingThread thread;
         volatile int nextAvail;
         final byte[] scratch = new byte[4096];
 
         Worker(QueueSetup setup) {
             this.setup = setup;
             this.nextAvail = setup.nextAvail();
-            this.thread = new Thread(this::run, "virtio-rng");
-            thread.setDaemon(true);
+            this.thread = new RingThread("virtio-rng", this::run);
         }
 
         int stop() {
-            stopping = true;
-            Fds.eventfdSignal(stopFd);
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            Fds.closeQuietly(stopFd);
+            thread.stop();
             return nextAvail;
         }
 
@@ -168,9 +159,9 @@ public final class VirtioRng implements VirtioDevice {
                 broken = true;
             }
             vmd.sys.PollSet set = new vmd.sys.PollSet();
-            set.set(new int[] {stopFd, setup.kickFd()});
+            set.set(new int[] {thread.stopFd(), setup.kickFd()});
             boolean first = true;
-            while (!stopping) {
+            while (!thread.stopping()) {
                 if (!first) {
                     try {
                         set.poll(-1);
@@ -179,7 +170,7 @@ public final class VirtioRng implements VirtioDevice {
                         fail("poll: " + e.getMessage());
                         return;
                     }
-                    if (stopping) break;
+                    if (thread.stopping()) break;
                     EventFds.drain(setup.kickFd());
                 }
                 first = false; // serve anything published before we started, without waiting for a kick
