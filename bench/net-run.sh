@@ -23,10 +23,12 @@ IMAGES=${VMD_GUEST_IMAGES:-/var/cache/vmd/guest-images}
 [ -f "$IMAGES/vmlinuz" ] && [ -f "$IMAGES/initramfs.cpio.gz" ] ||
 	{ echo "bench/net-run.sh: no guest images in $IMAGES (run scripts/guest-images.sh)" >&2; exit 1; }
 QEMU=/usr/bin/qemu-system-x86_64
-if [ "$build" = 1 ]; then (cd "$ROOT" && mvn -o -q package -DskipTests) >&2; fi
+if [ "$build" = 1 ]; then (cd "$ROOT" && JAVA_HOME=$("$ROOT/scripts/java-home.sh") mvn -o -q package -DskipTests) >&2; fi
 VMD_HOME="$ROOT/build/vmd"
 [ -d "$VMD_HOME/lib" ] || { echo "bench: no $VMD_HOME/lib; build first" >&2; exit 1; }
 set +u; . "$VMD_HOME/bin/vmd-env"; set -u
+# vionet gets the flags and AOT cache vmd gives a vionet process.
+VIONET_FLAGS=$($JAVA $VMD_JVM_FLAGS -cp "$VMD_CP" vmd.proc.ChildJvmFlags vionet)
 
 [ -n "$dir" ] || dir=$(mktemp -d /tmp/vmd-netbench.XXXXXX)
 mkdir -p "$dir"
@@ -77,7 +79,7 @@ boot() { # boot NAME NETDEV-ARGS...
 
 # --- ours: vionet (the distribution's JVM flags and class path) on the tap
 tap_up
-ip netns exec "$NS" $JAVA $VMD_JVM_FLAGS -Dvmd.log.level=WARN -cp "$VMD_CP" vmd.vionet.VionetMain \
+ip netns exec "$NS" $JAVA $VIONET_FLAGS -Dvmd.log.level=WARN -cp "$VMD_CP" vmd.vionet.VionetMain \
 	--socket-path "$dir/vionet.sock" --tap "$TAP" --mac "$MAC" --local "$HOST/31" > "$dir/vionet.log" 2>&1 &
 vpid=$!; pids+=("$vpid")
 for _ in $(seq 100); do [ -S "$dir/vionet.sock" ] && break; sleep 0.1; done

@@ -8,14 +8,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 build=1
 if [ "${1:-}" = "--no-build" ]; then build=0; shift; fi
 if [ "$build" = 1 ]; then
-	(cd "$ROOT" && mvn -o -q package -DskipTests) >&2
+	(cd "$ROOT" && JAVA_HOME=$("$ROOT/scripts/java-home.sh") mvn -o -q package -DskipTests) >&2
 fi
 VMD_HOME="$ROOT/build/vmd"
 [ -d "$VMD_HOME/lib" ] || { echo "bench: no $VMD_HOME/lib; build first" >&2; exit 1; }
 set +u; . "$VMD_HOME/bin/vmd-env"; set -u
+# The back-end gets exactly the class path, flags and AOT cache vmd gives a vioblk process;
+# the harness adds the bench jar.
+VMD_JVM_FLAGS=$($JAVA $VMD_JVM_FLAGS -cp "$VMD_CP" vmd.proc.ChildJvmFlags vioblk)
 export VMD_JVM_FLAGS
-# The back-end gets exactly the distribution's class path and flags (so its AppCDS archive
-# applies); the harness adds the bench jar.
-exec $JAVA -Djnr.ffi.x86asm.enabled=false -XX:+UseSerialGC -Dvmd.log.level=WARN \
+exec $JAVA --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Dvmd.log.level=WARN \
 	-cp "$ROOT/bench/target/vmd-bench.jar:$VMD_CP" vmd.bench.BlkBench \
 	--vioblk-classpath "$VMD_CP" "$@"

@@ -6,6 +6,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
+JAVA_HOME=$(scripts/java-home.sh)
+export JAVA_HOME
 mvn -B -ntp -q -DskipTests package
 scripts/install.sh >/dev/null
 

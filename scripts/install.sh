@@ -12,7 +12,7 @@ dest="$PREFIX/lib/vmd"
 rm -rf "$dest.new"
 mkdir -p "$dest.new" "$PREFIX/sbin" "$PREFIX/bin" "$PREFIX/share/vmd"
 cp -R build/vmd/bin build/vmd/lib "$dest.new/"
-rm -f "$dest.new/lib/vmd-children.jsa"
+rm -f "$dest.new"/lib/*.aot "$dest.new/lib/vmd-children.jsa"
 rm -rf "$dest" && mv "$dest.new" "$dest"
 chmod -R a+rX "$dest"
 cp build/vmd/share/vmd-testguest build/vmd/share/bootloader.bin "$PREFIX/share/vmd/"
@@ -28,7 +28,7 @@ if [ -d /etc/systemd/system ]; then
 fi
 ln -sf "$dest/bin/vmd" "$PREFIX/sbin/vmd"
 ln -sf "$dest/bin/vmctl" "$PREFIX/bin/vmctl"
-# The class-data archive records jar paths: make it where the jars now are.
-"$dest/bin/vmd-mkcds"
+# The AOT caches record jar paths: make them where the jars now are.
+"$dest/bin/vmd-mkaot" >/dev/null
 mkdir -p /var/run/vmd 2>/dev/null || true
 echo "installed vmd in $dest ($PREFIX/sbin/vmd, $PREFIX/bin/vmctl)"

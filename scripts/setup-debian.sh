@@ -4,7 +4,7 @@
 set -eu
 [ "$(id -u)" -eq 0 ] || { echo "setup-debian.sh: run as root" >&2; exit 1; }
 
-packages="openjdk-17-jdk-headless maven gcc make binutils util-linux iproute2
+packages="maven gcc make binutils util-linux iproute2
 	seabios qemu-utils qemu-system-x86 ipxe-qemu acpica-tools mandoc
 	busybox-static cpio zstd xz-utils ca-certificates kmod"
 missing=""
@@ -16,6 +16,17 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+
+# Java 25: Temurin's JDK where it is installed, else Debian's openjdk-25 where the
+# release packages it; java-home.sh says what to install when neither is there.
+if ! "$(dirname "$0")/java-home.sh" >/dev/null 2>&1; then
+	apt-get update -qq
+	if apt-cache show openjdk-25-jdk-headless >/dev/null 2>&1; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-25-jdk-headless >/dev/null
+	fi
+	"$(dirname "$0")/java-home.sh" >/dev/null || exit 1
+fi
+echo "setup: Java 25 at $("$(dirname "$0")/java-home.sh")"
 
 # The user every child process drops to (vmd.conf's "user" can name another).
 if ! getent passwd _vmd >/dev/null; then

@@ -6,4 +6,6 @@ set -eu
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
 scripts/guest-images.sh
+JAVA_HOME=$(scripts/java-home.sh)
+export JAVA_HOME
 exec mvn -B -ntp verify "$@"

@@ -55,7 +55,7 @@ public final class BlkBench {
         boolean reuseImages;
         String vioblkClasspath = System.getProperty("java.class.path");
         List<String> vioblkJvmFlags = splitFlags(System.getenv().getOrDefault("VMD_JVM_FLAGS",
-                "-Djnr.ffi.x86asm.enabled=false -XX:+UseSerialGC -XX:-UsePerfData -Xss512k"));
+                "--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:-UsePerfData -Xss512k"));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String qsd = "/usr/bin/qemu-storage-daemon";
         String qsdAio = "threads";

@@ -4,7 +4,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.SplittableRandom;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import vmd.memory.GuestMemory;
 import vmd.memory.MemoryRegion;
 import vmd.sys.Fds;
@@ -45,7 +45,7 @@ final class BlkDriver implements AutoCloseable {
     private final int kick = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
     private final int call = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
     private final PollSet callSet = new PollSet();
-    private final Pointer drain = Native.allocate(8);
+    private final MemorySegment drain = Native.allocate(8);
     private final VhostUserFrontendDevice device;
     private final boolean eventIdx;
     private final long capacityBytes;

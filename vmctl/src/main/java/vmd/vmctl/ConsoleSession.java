@@ -1,10 +1,12 @@
 package vmd.vmctl;
 
+import static vmd.sys.Native.U8;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import vmd.sys.Fds;
 import vmd.sys.Native;
 import vmd.sys.NativeException;
@@ -32,7 +34,7 @@ final class ConsoleSession {
         } catch (NativeException e) {
             throw new VmctlException(tty + ": " + NativeException.describe(e.errno()));
         }
-        Pointer saved = rawTerminal();
+        MemorySegment saved = rawTerminal();
         Thread restore = new Thread(() -> restoreTerminal(saved));
         Runtime.getRuntime().addShutdownHook(restore);
         messages.print("Connected to " + tty + " (speed 115200)\r\n");
@@ -107,19 +109,19 @@ final class ConsoleSession {
     }
 
     /** cfmakeraw on fd 0 if it is a terminal; returns the settings to restore, or null. */
-    private static Pointer rawTerminal() {
-        Pointer saved = Native.allocate(TERMIOS_SIZE);
+    private static MemorySegment rawTerminal() {
+        MemorySegment saved = Native.allocate(TERMIOS_SIZE);
         if (Native.libc().tcgetattr(0, saved) != 0) return null; // not a tty: pipes need nothing
-        Pointer raw = Native.allocate(TERMIOS_SIZE);
+        MemorySegment raw = Native.allocate(TERMIOS_SIZE);
         byte[] copy = new byte[TERMIOS_SIZE];
-        saved.get(0, copy, 0, TERMIOS_SIZE);
-        raw.put(0, copy, 0, TERMIOS_SIZE);
+        MemorySegment.copy(saved, U8, 0, copy, 0, TERMIOS_SIZE);
+        MemorySegment.copy(copy, 0, raw, U8, 0, TERMIOS_SIZE);
         Native.libc().cfmakeraw(raw);
         Native.libc().tcsetattr(0, TCSANOW, raw);
         return saved;
     }
 
-    private static synchronized void restoreTerminal(Pointer saved) {
+    private static synchronized void restoreTerminal(MemorySegment saved) {
         if (saved != null) Native.libc().tcsetattr(0, TCSANOW, saved);
     }
 }

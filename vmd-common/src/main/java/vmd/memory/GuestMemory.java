@@ -1,6 +1,9 @@
 package vmd.memory;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -110,45 +113,61 @@ public final class GuestMemory {
         throw new GuestMemoryException(String.format("guest address range 0x%x+0x%x is outside guest RAM", gpa, length));
     }
 
+    // Scalars go straight through the region's segment: no buffer per access (virtqueue
+    // indices and descriptors are read this way on every request).
+    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     public byte getByte(long gpa) {
-        return buffer(gpa, 1).get(0);
+        MappedRegion r = find(gpa, 1);
+        return r.segment().get(ValueLayout.JAVA_BYTE, gpa - r.region().guestAddress());
     }
 
     public short getShort(long gpa) {
-        return buffer(gpa, 2).getShort(0);
+        MappedRegion r = find(gpa, 2);
+        return r.segment().get(LE16, gpa - r.region().guestAddress());
     }
 
     public int getInt(long gpa) {
-        return buffer(gpa, 4).getInt(0);
+        MappedRegion r = find(gpa, 4);
+        return r.segment().get(LE32, gpa - r.region().guestAddress());
     }
 
     public long getLong(long gpa) {
-        return buffer(gpa, 8).getLong(0);
+        MappedRegion r = find(gpa, 8);
+        return r.segment().get(LE64, gpa - r.region().guestAddress());
     }
 
     public void putByte(long gpa, byte v) {
-        buffer(gpa, 1).put(0, v);
+        MappedRegion r = find(gpa, 1);
+        r.segment().set(ValueLayout.JAVA_BYTE, gpa - r.region().guestAddress(), v);
     }
 
     public void putShort(long gpa, short v) {
-        buffer(gpa, 2).putShort(0, v);
+        MappedRegion r = find(gpa, 2);
+        r.segment().set(LE16, gpa - r.region().guestAddress(), v);
     }
 
     public void putInt(long gpa, int v) {
-        buffer(gpa, 4).putInt(0, v);
+        MappedRegion r = find(gpa, 4);
+        r.segment().set(LE32, gpa - r.region().guestAddress(), v);
     }
 
     public void putLong(long gpa, long v) {
-        buffer(gpa, 8).putLong(0, v);
+        MappedRegion r = find(gpa, 8);
+        r.segment().set(LE64, gpa - r.region().guestAddress(), v);
     }
 
     public void write(long gpa, byte[] data) {
-        buffer(gpa, data.length).put(data);
+        MappedRegion r = find(gpa, data.length);
+        MemorySegment.copy(data, 0, r.segment(), ValueLayout.JAVA_BYTE, gpa - r.region().guestAddress(), data.length);
     }
 
     public byte[] read(long gpa, int length) {
+        MappedRegion r = find(gpa, length);
         byte[] out = new byte[length];
-        buffer(gpa, length).get(out);
+        MemorySegment.copy(r.segment(), ValueLayout.JAVA_BYTE, gpa - r.region().guestAddress(), out, 0, length);
         return out;
     }
 }

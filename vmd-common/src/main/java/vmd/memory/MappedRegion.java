@@ -1,36 +1,27 @@
 package vmd.memory;
 
-import com.kenai.jffi.MemoryIO;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A guest RAM region mapped into this process, seen as direct ByteBuffers over the
- * mapping (zero copy). A ByteBuffer addresses at most 2 GiB, so the region is cut into
- * 1 GiB chunks; a range that straddles two chunks gets a buffer of its own.
+ * A guest RAM region mapped into this process, as one {@link MemorySegment} over the
+ * whole mapping; ranges of it are handed out as direct ByteBuffers over the same memory
+ * (zero copy). A ByteBuffer addresses at most 2 GiB, so {@link #CHUNK_SIZE} is the
+ * largest range one slice is asked for.
  */
 public final class MappedRegion {
     public static final long PAGE_SIZE = 4096;
-    static final int CHUNK_SHIFT = 30;
-    static final long CHUNK_SIZE = 1L << CHUNK_SHIFT;
+    static final long CHUNK_SIZE = 1L << 30;
 
     private final MemoryRegion region;
     private final long hostAddress;
-    private final ByteBuffer[] chunks;
+    private final MemorySegment segment;
 
     MappedRegion(MemoryRegion region, long hostAddress) {
         this.region = region;
         this.hostAddress = hostAddress;
-        int count = (int) ((region.size() + CHUNK_SIZE - 1) >>> CHUNK_SHIFT);
-        this.chunks = new ByteBuffer[count];
-        for (int i = 0; i < count; i++) {
-            long len = Math.min(CHUNK_SIZE, region.size() - ((long) i << CHUNK_SHIFT));
-            chunks[i] = wrap(hostAddress + ((long) i << CHUNK_SHIFT), (int) len);
-        }
-    }
-
-    private static ByteBuffer wrap(long address, int length) {
-        return MemoryIO.getInstance().newDirectByteBuffer(address, length).order(ByteOrder.LITTLE_ENDIAN);
+        this.segment = MemorySegment.ofAddress(hostAddress).reinterpret(region.size());
     }
 
     public MemoryRegion region() {
@@ -41,14 +32,13 @@ public final class MappedRegion {
         return hostAddress;
     }
 
+    /** The whole region, guest-physical {@code region().guestAddress()} at offset 0. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
     /** A little-endian buffer over [gpa, gpa+length); the caller has checked the bounds. */
     ByteBuffer slice(long gpa, int length) {
-        long offset = gpa - region.guestAddress();
-        int chunk = (int) (offset >>> CHUNK_SHIFT);
-        int within = (int) (offset & (CHUNK_SIZE - 1));
-        if (within + (long) length <= chunks[chunk].capacity()) {
-            return chunks[chunk].slice(within, length).order(ByteOrder.LITTLE_ENDIAN);
-        }
-        return wrap(hostAddress + offset, length);
+        return segment.asSlice(gpa - region.guestAddress(), length).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 }

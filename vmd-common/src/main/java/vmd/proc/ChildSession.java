@@ -41,7 +41,7 @@ public final class ChildSession {
         int fd = ChildProcess.begin();
         ChildSession session = new ChildSession(new ImsgChannel(fd, "parent"));
         session.channel.start(session.new Receiver());
-        session.channel.send(ImsgType.CHILD_READY, new ChildReady(kind, (int) ProcessHandle.current().pid()));
+        session.channel.send(ImsgType.CHILD_READY, new ChildReady(kind, (int) ProcessHandle.current().pid(), AotCache.state()));
         synchronized (session) {
             while (session.config == null && !session.channel.isClosed()) session.wait(1000);
         }

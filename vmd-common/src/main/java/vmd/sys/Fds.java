@@ -3,8 +3,12 @@ package vmd.sys;
 import static vmd.sys.Native.check;
 import static vmd.sys.Native.libc;
 
+import static vmd.sys.Native.U16;
+import static vmd.sys.Native.U32;
+import static vmd.sys.Native.U64;
+
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import jnr.ffi.Pointer;
 
 /** Plain descriptor calls: close, read, write, eventfd, fcntl flags, ioctl, pipes. */
 public final class Fds {
@@ -29,33 +33,43 @@ public final class Fds {
     }
 
     /** An 8-byte eventfd counter per thread: kicks and interrupts are the data path, so no allocation. */
-    private static final ThreadLocal<Pointer> COUNTER = ThreadLocal.withInitial(() -> Native.allocate(8));
+    private static final ThreadLocal<MemorySegment> COUNTER = ThreadLocal.withInitial(() -> Native.allocate(8));
 
     /** Adds 1 to an eventfd's counter. */
     public static void eventfdSignal(int fd) {
-        Pointer one = COUNTER.get();
-        one.putLong(0, 1);
+        MemorySegment one = COUNTER.get();
+        one.set(U64, 0, 1L);
         check("write(eventfd)", libc().write(fd, one, 8));
     }
 
     /** Reads and resets an eventfd's counter (blocks if it is zero and the fd is blocking). */
     public static long eventfdRead(int fd) {
-        Pointer value = COUNTER.get();
+        MemorySegment value = COUNTER.get();
         check("read(eventfd)", libc().read(fd, value, 8));
-        return value.getLong(0);
+        return value.get(U64, 0);
     }
 
-    /** Reads into a direct buffer at its position; returns bytes read, 0 at end of file. */
+    /** Reads into a buffer at its position; returns bytes read, 0 at end of file. Heap buffers are bounced. */
     public static int read(int fd, ByteBuffer buf) {
-        Pointer p = Native.runtime().getMemoryManager().newPointer(buf);
-        long n = check("read", libc().read(fd, p.slice(buf.position()), buf.remaining()));
+        if (!buf.isDirect()) {
+            ByteBuffer bounce = ByteBuffer.allocateDirect(buf.remaining());
+            int n = read(fd, bounce);
+            buf.put(bounce.flip());
+            return n;
+        }
+        long n = check("read", libc().read(fd, Native.address(buf) + buf.position(), buf.remaining()));
         buf.position(buf.position() + (int) n);
         return (int) n;
     }
 
     public static int write(int fd, ByteBuffer buf) {
-        Pointer p = Native.runtime().getMemoryManager().newPointer(buf);
-        long n = check("write", libc().write(fd, p.slice(buf.position()), buf.remaining()));
+        if (!buf.isDirect()) {
+            ByteBuffer bounce = ByteBuffer.allocateDirect(buf.remaining()).put(buf.duplicate()).flip();
+            int n = write(fd, bounce);
+            buf.position(buf.position() + n);
+            return n;
+        }
+        long n = check("write", libc().write(fd, Native.address(buf) + buf.position(), buf.remaining()));
         buf.position(buf.position() + (int) n);
         return (int) n;
     }
@@ -67,22 +81,22 @@ public final class Fds {
      * returns the events that occurred, 0 on timeout.
      */
     public static int poll(int fd, short events, int timeoutMillis) {
-        Pointer pfd = Native.allocate(8);
-        pfd.putInt(0, fd);
-        pfd.putShort(4, events);
+        MemorySegment pfd = Native.allocate(8);
+        pfd.set(U32, 0, fd);
+        pfd.set(U16, 4, events);
         int rc = libc().poll(pfd, 1, timeoutMillis);
         if (rc < 0) {
             if (Native.errno() == 4) return 0; // EINTR: the caller loops anyway
             throw new NativeException("poll", Native.errno());
         }
-        return rc == 0 ? 0 : pfd.getShort(6) & 0xffff;
+        return rc == 0 ? 0 : pfd.get(U16, 6) & 0xffff;
     }
 
     /** Reads and resets a non-blocking eventfd; 0 if it was not signalled. */
     public static long eventfdDrain(int fd) {
-        Pointer value = COUNTER.get();
+        MemorySegment value = COUNTER.get();
         long n = libc().read(fd, value, 8);
-        return n == 8 ? value.getLong(0) : 0;
+        return n == 8 ? value.get(U64, 0) : 0;
     }
 
     /** A close-on-exec duplicate (F_DUPFD_CLOEXEC): the same open file description, one more owner. */
@@ -123,7 +137,24 @@ public final class Fds {
         return check(name, libc().ioctl(fd, request, arg));
     }
 
-    public static int ioctl(int fd, String name, long request, Pointer arg) {
+    public static int ioctl(int fd, String name, long request, MemorySegment arg) {
         return check(name, libc().ioctl(fd, request, arg));
+    }
+
+    /** What fstat(2) says of an open file (struct stat on x86-64: dev@0, ino@8, mode@24, size@48). */
+    public record Stat(long dev, long ino, int mode, long size) {
+        private static final int S_IFMT = 0170000, S_IFREG = 0100000;
+
+        public boolean isFile() {
+            return (mode & S_IFMT) == S_IFREG;
+        }
+    }
+
+    private static final int STAT_SIZE = 144;
+
+    public static Stat fstat(int fd) {
+        MemorySegment st = Native.allocate(STAT_SIZE);
+        check("fstat", libc().fstat(fd, st));
+        return new Stat(st.get(U64, 0), st.get(U64, 8), st.get(U32, 24), st.get(U64, 48));
     }
 }

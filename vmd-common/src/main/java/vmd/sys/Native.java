@@ -1,51 +1,64 @@
 package vmd.sys;
 
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
-import jnr.ffi.Runtime;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import jnr.posix.POSIX;
-import jnr.posix.POSIXFactory;
 
 /**
- * The one place native libraries are loaded.
- *
- * <p>jnr-ffi 2.2.17's x86 assembly stubs pass garbage as the sixth argument of a
- * function with six primitive arguments (mmap then fails with EINVAL), so the
- * stubs are switched off before the first library load. Everything in vmd reaches
- * libc through this class so that nothing can load jnr-ffi earlier.
+ * The one way into native code: libc through java.lang.foreign ({@link LibC}), and for
+ * the parent's POSIX process, user and file calls jnr-posix, loaded only when first
+ * asked for, so a child process never loads jnr-ffi.
  */
 public final class Native {
-    static {
-        System.setProperty("jnr.ffi.x86asm.enabled", "false");
-    }
-
-    private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
-    private static final POSIX POSIX = POSIXFactory.getNativePOSIX();
-    private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+    /** Unaligned layouts: kernel structures are packed at their own offsets, not Java's. */
+    public static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    public static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    public static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    public static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
 
     private Native() {}
 
     public static LibC libc() {
-        return LIBC;
+        return LibC.INSTANCE;
     }
 
+    /** jnr-posix, for the parent only (getpwnam, dup2 while daemonizing). */
     public static POSIX posix() {
-        return POSIX;
+        return PosixHolder.POSIX;
     }
 
-    public static Runtime runtime() {
-        return RUNTIME;
+    private static final class PosixHolder {
+        static final POSIX POSIX = jnr.posix.POSIXFactory.getNativePOSIX();
     }
 
-    /** errno saved by the last call on this thread. */
+    /** errno saved by the last libc call on this thread. */
     public static int errno() {
-        return RUNTIME.getLastError();
+        return LibC.INSTANCE.errno();
     }
 
-    /** Zeroed native memory, freed when the returned pointer is collected. */
-    public static Pointer allocate(int size) {
-        return Memory.allocateDirect(RUNTIME, size, true);
+    /** Zeroed native memory, freed when the returned segment is collected. */
+    public static MemorySegment allocate(long size) {
+        return Arena.ofAuto().allocate(size, 16);
+    }
+
+    /** Zeroed native memory holding a copy of {@code bytes}. */
+    public static MemorySegment allocate(byte[] bytes) {
+        MemorySegment m = allocate(Math.max(1, bytes.length));
+        MemorySegment.copy(bytes, 0, m, U8, 0, bytes.length);
+        return m;
+    }
+
+    /** The address of a direct buffer's element 0 (not its position). */
+    public static long address(ByteBuffer direct) {
+        if (!direct.isDirect()) throw new IllegalArgumentException("not a direct buffer");
+        return MemorySegment.ofBuffer(direct).address() - direct.position();
+    }
+
+    /** A little-endian view of {@code length} bytes at a raw address (guest memory, kvm_run). */
+    public static ByteBuffer buffer(long address, int length) {
+        return MemorySegment.ofAddress(address).reinterpret(length).asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Throws {@link NativeException} naming {@code call} if {@code rc} is -1. */

@@ -2,20 +2,23 @@ package vmd.sys;
 
 import static vmd.sys.Native.libc;
 
-import jnr.ffi.Pointer;
+import static vmd.sys.Native.U16;
+import static vmd.sys.Native.U32;
+
+import java.lang.foreign.MemorySegment;
 
 /** A reusable poll(2) set over several descriptors, each watched for readability. */
 public final class PollSet {
     private static final int EINTR = 4;
-    private Pointer fds = Native.allocate(8);
+    private MemorySegment fds = Native.allocate(8);
     private int count;
 
     public void set(int... descriptors) {
-        if (descriptors.length * 8L > fds.size()) fds = Native.allocate(Math.max(8, descriptors.length * 8));
+        if (descriptors.length * 8L > fds.byteSize()) fds = Native.allocate(Math.max(8, descriptors.length * 8));
         for (int i = 0; i < descriptors.length; i++) {
-            fds.putInt(8L * i, descriptors[i]);
-            fds.putShort(8L * i + 4, Fds.POLLIN);
-            fds.putShort(8L * i + 6, (short) 0);
+            fds.set(U32, 8L * i, descriptors[i]);
+            fds.set(U16, 8L * i + 4, Fds.POLLIN);
+            fds.set(U16, 8L * i + 6, (short) 0);
         }
         count = descriptors.length;
     }
@@ -33,7 +36,7 @@ public final class PollSet {
 
     /** The events that occurred on descriptor {@code i} in the last poll. */
     public int revents(int i) {
-        return fds.getShort(8L * i + 6) & 0xffff;
+        return fds.get(U16, 8L * i + 6) & 0xffff;
     }
 
     public boolean ready(int i) {

@@ -3,8 +3,10 @@ package vmd.sys;
 import static vmd.sys.Native.check;
 import static vmd.sys.Native.libc;
 
-import java.nio.charset.StandardCharsets;
-import jnr.ffi.Pointer;
+import static vmd.sys.Native.U32;
+import static vmd.sys.Native.U8;
+
+import java.lang.foreign.MemorySegment;
 
 /**
  * A pseudo-terminal pair for the console: the master stays with the VMM, the slave's path
@@ -33,9 +35,9 @@ public record Pty(int masterFd, String slavePath) {
         try {
             check("grantpt", libc().grantpt(fd));
             check("unlockpt", libc().unlockpt(fd));
-            Pointer buf = Native.allocate(128);
+            MemorySegment buf = Native.allocate(128);
             Native.checkReturned("ptsname_r", libc().ptsname_r(fd, buf, 128));
-            String path = buf.getString(0, 128, StandardCharsets.US_ASCII);
+            String path = buf.getString(0);
             makeRaw(fd);
             return new Pty(fd, path);
         } catch (NativeException e) {
@@ -49,14 +51,14 @@ public record Pty(int masterFd, String slavePath) {
      * on the slave side, which is the one whose line discipline matters here.
      */
     public static void makeRaw(int fd) {
-        Pointer t = Native.allocate(TERMIOS_SIZE);
+        MemorySegment t = Native.allocate(TERMIOS_SIZE);
         Fds.ioctl(fd, "TCGETS", TCGETS, t);
-        t.putInt(0, t.getInt(0) & ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON));
-        t.putInt(4, t.getInt(4) & ~OPOST);
-        t.putInt(8, (t.getInt(8) & ~(CSIZE | PARENB)) | CS8);
-        t.putInt(12, t.getInt(12) & ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN));
-        t.putByte(CC_OFFSET + VMIN, (byte) 1);
-        t.putByte(CC_OFFSET + VTIME, (byte) 0);
+        t.set(U32, 0, t.get(U32, 0) & ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON));
+        t.set(U32, 4, t.get(U32, 4) & ~OPOST);
+        t.set(U32, 8, (t.get(U32, 8) & ~(CSIZE | PARENB)) | CS8);
+        t.set(U32, 12, t.get(U32, 12) & ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN));
+        t.set(U8, CC_OFFSET + VMIN, (byte) 1);
+        t.set(U8, CC_OFFSET + VTIME, (byte) 0);
         Fds.ioctl(fd, "TCSETS", TCSETS, t);
     }
 }

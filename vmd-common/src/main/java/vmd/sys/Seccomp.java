@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import jnr.ffi.Pointer;
 
 /**
  * A seccomp-BPF deny list, installed for every thread of the process at once
@@ -85,11 +84,10 @@ public final class Seccomp {
     }
 
     private static void install(byte[] filter) {
-        Pointer insns = Native.allocate(filter.length);
-        insns.put(0, filter, 0, filter.length);
-        Pointer prog = Native.allocate(16); // struct sock_fprog { u16 len; struct sock_filter *filter; }
-        prog.putShort(0, (short) (filter.length / 8));
-        prog.putAddress(8, insns.address());
+        java.lang.foreign.MemorySegment insns = Native.allocate(filter);
+        java.lang.foreign.MemorySegment prog = Native.allocate(16); // struct sock_fprog { u16 len; struct sock_filter *filter; }
+        prog.set(Native.U16, 0, (short) (filter.length / 8));
+        prog.set(Native.U64, 8, insns.address());
         Prctl.setNoNewPrivs();
         Native.check("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC)",
                 Native.libc().syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, prog.address()));

@@ -3,7 +3,9 @@ package vmd.sys;
 import static vmd.sys.Native.checkReturned;
 import static vmd.sys.Native.libc;
 
-import jnr.ffi.Pointer;
+import static vmd.sys.Native.U64;
+
+import java.lang.foreign.MemorySegment;
 
 /** Signal sets, per-thread masks, directed signals and synchronous waits. */
 public final class Signals {
@@ -22,34 +24,34 @@ public final class Signals {
         return libc().__libc_current_sigrtmin();
     }
 
-    public static Pointer emptySet() {
-        Pointer set = Native.allocate(SIGSET_SIZE);
+    public static MemorySegment emptySet() {
+        MemorySegment set = Native.allocate(SIGSET_SIZE);
         libc().sigemptyset(set);
         return set;
     }
 
-    public static Pointer fullSet() {
-        Pointer set = Native.allocate(SIGSET_SIZE);
+    public static MemorySegment fullSet() {
+        MemorySegment set = Native.allocate(SIGSET_SIZE);
         libc().sigfillset(set);
         return set;
     }
 
-    public static Pointer setOf(int... signals) {
-        Pointer set = emptySet();
+    public static MemorySegment setOf(int... signals) {
+        MemorySegment set = emptySet();
         for (int s : signals) libc().sigaddset(set, s);
         return set;
     }
 
     /** Changes the calling thread's mask; returns the previous mask. */
-    public static Pointer threadMask(int how, Pointer set) {
-        Pointer old = Native.allocate(SIGSET_SIZE);
+    public static MemorySegment threadMask(int how, MemorySegment set) {
+        MemorySegment old = Native.allocate(SIGSET_SIZE);
         checkReturned("pthread_sigmask", libc().pthread_sigmask(how, set, old));
         return old;
     }
 
-    public static Pointer currentThreadMask() {
-        Pointer old = Native.allocate(SIGSET_SIZE);
-        checkReturned("pthread_sigmask", libc().pthread_sigmask(SIG_BLOCK, null, old));
+    public static MemorySegment currentThreadMask() {
+        MemorySegment old = Native.allocate(SIGSET_SIZE);
+        checkReturned("pthread_sigmask", libc().pthread_sigmask(SIG_BLOCK, MemorySegment.NULL, old));
         return old;
     }
 
@@ -65,12 +67,12 @@ public final class Signals {
      * Waits up to {@code timeoutNanos} for one of {@code set} (which must be blocked in this
      * thread) and consumes it. Returns the signal number, or 0 on timeout.
      */
-    public static int timedWait(Pointer set, long timeoutNanos) {
-        Pointer ts = Native.allocate(16);
-        ts.putLong(0, timeoutNanos / 1_000_000_000L);
-        ts.putLong(8, timeoutNanos % 1_000_000_000L);
+    public static int timedWait(MemorySegment set, long timeoutNanos) {
+        MemorySegment ts = Native.allocate(16);
+        ts.set(U64, 0, timeoutNanos / 1_000_000_000L);
+        ts.set(U64, 8, timeoutNanos % 1_000_000_000L);
         while (true) {
-            int sig = libc().sigtimedwait(set, null, ts);
+            int sig = libc().sigtimedwait(set, MemorySegment.NULL, ts);
             if (sig > 0) return sig;
             int errno = Native.errno();
             if (errno == EAGAIN) return 0;

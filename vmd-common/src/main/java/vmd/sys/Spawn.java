@@ -3,9 +3,12 @@ package vmd.sys;
 import static vmd.sys.Native.checkReturned;
 import static vmd.sys.Native.libc;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
-import jnr.ffi.Pointer;
-import jnr.ffi.byref.IntByReference;
 
 /**
  * posix_spawn(3) of a child that inherits exactly fds 0-2 and one descriptor at fd 3.
@@ -27,56 +30,42 @@ public final class Spawn {
         if (argv.isEmpty() || !argv.get(0).startsWith("/")) {
             throw new IllegalArgumentException("spawn needs an absolute program path: " + argv);
         }
-        Pointer actions = Native.allocate(FILE_ACTIONS_SIZE);
-        Pointer attr = Native.allocate(ATTR_SIZE);
-        checkReturned("posix_spawn_file_actions_init", libc().posix_spawn_file_actions_init(actions));
-        checkReturned("posix_spawnattr_init", libc().posix_spawnattr_init(attr));
-        try {
-            if (fd3 == 3) {
-                // dup2 onto itself would not clear close-on-exec; bounce through another slot.
-                throw new IllegalArgumentException("fd 3 cannot be passed as itself; dup it first");
+        if (fd3 == 3) {
+            // dup2 onto itself would not clear close-on-exec; bounce through another slot.
+            throw new IllegalArgumentException("fd 3 cannot be passed as itself; dup it first");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment actions = arena.allocate(FILE_ACTIONS_SIZE, 16);
+            MemorySegment attr = arena.allocate(ATTR_SIZE, 16);
+            checkReturned("posix_spawn_file_actions_init", libc().posix_spawn_file_actions_init(actions));
+            checkReturned("posix_spawnattr_init", libc().posix_spawnattr_init(attr));
+            try {
+                if (fd3 >= 0) {
+                    checkReturned("posix_spawn_file_actions_adddup2", libc().posix_spawn_file_actions_adddup2(actions, fd3, 3));
+                }
+                int firstClosed = fd3 >= 0 ? 4 : 3;
+                checkReturned("posix_spawn_file_actions_addclosefrom_np",
+                        libc().posix_spawn_file_actions_addclosefrom_np(actions, firstClosed));
+                checkReturned("posix_spawnattr_setflags",
+                        libc().posix_spawnattr_setflags(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID)));
+                checkReturned("posix_spawnattr_setsigmask", libc().posix_spawnattr_setsigmask(attr, Signals.emptySet()));
+                checkReturned("posix_spawnattr_setsigdefault", libc().posix_spawnattr_setsigdefault(attr, Signals.fullSet()));
+                MemorySegment pid = arena.allocate(JAVA_INT);
+                checkReturned("posix_spawn " + argv.get(0), libc().posix_spawn(pid, arena.allocateFrom(argv.get(0)),
+                        actions, attr, strings(arena, argv), strings(arena, env)));
+                return pid.get(JAVA_INT, 0);
+            } finally {
+                libc().posix_spawn_file_actions_destroy(actions);
+                libc().posix_spawnattr_destroy(attr);
             }
-            if (fd3 >= 0) {
-                checkReturned("posix_spawn_file_actions_adddup2", libc().posix_spawn_file_actions_adddup2(actions, fd3, 3));
-            }
-            int firstClosed = fd3 >= 0 ? 4 : 3;
-            checkReturned("posix_spawn_file_actions_addclosefrom_np",
-                    libc().posix_spawn_file_actions_addclosefrom_np(actions, firstClosed));
-            checkReturned("posix_spawnattr_setflags",
-                    libc().posix_spawnattr_setflags(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID)));
-            checkReturned("posix_spawnattr_setsigmask", libc().posix_spawnattr_setsigmask(attr, Signals.emptySet()));
-            checkReturned("posix_spawnattr_setsigdefault", libc().posix_spawnattr_setsigdefault(attr, Signals.fullSet()));
-            StringArray argvC = new StringArray(argv);
-            StringArray envC = new StringArray(env);
-            IntByReference pid = new IntByReference();
-            checkReturned("posix_spawn " + argv.get(0),
-                    libc().posix_spawn(pid, argv.get(0), actions, attr, argvC.pointer(), envC.pointer()));
-            return pid.getValue();
-        } finally {
-            libc().posix_spawn_file_actions_destroy(actions);
-            libc().posix_spawnattr_destroy(attr);
         }
     }
 
-    /** A NULL-terminated char* array in native memory, kept alive as long as this object. */
-    private static final class StringArray {
-        private final Pointer array;
-        private final Pointer[] strings;
-
-        StringArray(List<String> values) {
-            int ptrSize = Native.runtime().addressSize();
-            array = Native.allocate((values.size() + 1) * ptrSize);
-            strings = new Pointer[values.size()];
-            for (int i = 0; i < values.size(); i++) {
-                byte[] bytes = values.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                strings[i] = Native.allocate(bytes.length + 1);
-                strings[i].put(0, bytes, 0, bytes.length);
-                array.putPointer((long) i * ptrSize, strings[i]);
-            }
-        }
-
-        Pointer pointer() {
-            return array;
-        }
+    /** A NULL-terminated char* array, living as long as {@code arena}. */
+    private static MemorySegment strings(Arena arena, List<String> values) {
+        MemorySegment array = arena.allocate(ADDRESS, values.size() + 1);
+        for (int i = 0; i < values.size(); i++) array.setAtIndex(ADDRESS, i, arena.allocateFrom(values.get(i)));
+        array.setAtIndex(ADDRESS, values.size(), MemorySegment.NULL);
+        return array;
     }
 }

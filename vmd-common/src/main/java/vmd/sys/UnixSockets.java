@@ -3,10 +3,13 @@ package vmd.sys;
 import static vmd.sys.Native.check;
 import static vmd.sys.Native.libc;
 
+import static vmd.sys.Native.U32;
+import static vmd.sys.Native.U64;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import jnr.posix.CmsgHdr;
-import jnr.posix.MsgHdr;
+import java.util.Arrays;
 
 /** Unix-domain socket pairs and descriptor passing with SCM_RIGHTS (several fds per message). */
 public final class UnixSockets {
@@ -44,30 +47,50 @@ public final class UnixSockets {
         }
     }
 
+    // struct msghdr and struct cmsghdr on x86-64 (DESIGN.md section 8).
+    private static final int MSGHDR_SIZE = 56, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_CONTROL = 32, MSG_CONTROLLEN = 40;
+    private static final int CMSG_HDR = 16, CMSG_LEVEL = 8, CMSG_TYPE = 12;
+
     /**
      * Sends the remaining bytes of {@code data} (moving its position) with {@code fds}
      * attached to the first byte. Returns the number of bytes sent, which for a stream
      * socket may be fewer than asked; the descriptors go with the first call only.
      */
     public static int send(int sock, ByteBuffer data, int... fds) {
-        MsgHdr msg = Native.posix().allocateMsgHdr();
-        // jnr-posix hands the iovec to the kernel by address: it must be direct memory.
-        ByteBuffer payload = data.isDirect() ? data.slice() : ByteBuffer.allocateDirect(data.remaining()).put(data.duplicate()).flip();
-        msg.setIov(new ByteBuffer[] {payload});
-        if (fds.length > 0) {
-            if (fds.length > MAX_FDS) throw new IllegalArgumentException("too many descriptors: " + fds.length);
-            CmsgHdr cmsg = msg.allocateControl(fds.length * 4);
-            cmsg.setLevel(SOL_SOCKET);
-            cmsg.setType(SCM_RIGHTS);
-            ByteBuffer fdBuf = ByteBuffer.allocate(fds.length * 4).order(ByteOrder.nativeOrder());
-            for (int fd : fds) fdBuf.putInt(fd);
-            fdBuf.flip();
-            cmsg.setData(fdBuf);
+        if (fds.length > MAX_FDS) throw new IllegalArgumentException("too many descriptors: " + fds.length);
+        try (Arena arena = Arena.ofConfined()) {
+            int len = data.remaining();
+            MemorySegment payload;
+            if (data.isDirect()) {
+                payload = MemorySegment.ofAddress(Native.address(data) + data.position()).reinterpret(len);
+            } else {
+                payload = arena.allocate(Math.max(1, len));
+                MemorySegment.copy(MemorySegment.ofBuffer(data), 0, payload, 0, len);
+            }
+            MemorySegment msg = arena.allocate(MSGHDR_SIZE, 8);
+            MemorySegment iov = arena.allocate(16, 8);
+            iov.set(U64, 0, payload.address());
+            iov.set(U64, 8, len);
+            msg.set(U64, MSG_IOV, iov.address());
+            msg.set(U64, MSG_IOVLEN, 1);
+            if (fds.length > 0) {
+                MemorySegment control = arena.allocate(CMSG_HDR + align8(fds.length * 4L), 8);
+                control.set(U64, 0, CMSG_HDR + fds.length * 4L);
+                control.set(U32, CMSG_LEVEL, SOL_SOCKET);
+                control.set(U32, CMSG_TYPE, SCM_RIGHTS);
+                for (int i = 0; i < fds.length; i++) control.set(U32, CMSG_HDR + 4L * i, fds[i]);
+                msg.set(U64, MSG_CONTROL, control.address());
+                msg.set(U64, MSG_CONTROLLEN, control.byteSize());
+            }
+            long n = libc().sendmsg(sock, msg, MSG_NOSIGNAL);
+            if (n < 0) throw new NativeException("sendmsg", Native.errno());
+            data.position(data.position() + (int) n);
+            return (int) n;
         }
-        int n = Native.posix().sendmsg(sock, msg, MSG_NOSIGNAL);
-        if (n < 0) throw new NativeException("sendmsg", Native.posix().errno());
-        data.position(data.position() + n);
-        return n;
+    }
+
+    private static long align8(long n) {
+        return (n + 7) & ~7L;
     }
 
     /** Sends all remaining bytes, the descriptors with the first byte. */
@@ -81,24 +104,44 @@ public final class UnixSockets {
      * close-on-exec. Zero bytes and no descriptors means the peer closed.
      */
     public static Received receive(int sock, ByteBuffer into) {
-        MsgHdr msg = Native.posix().allocateMsgHdr();
-        ByteBuffer window = into.isDirect() ? into.slice() : ByteBuffer.allocateDirect(into.remaining());
-        msg.setIov(new ByteBuffer[] {window});
-        msg.allocateControl(MAX_FDS * 4);
-        int n = Native.posix().recvmsg(sock, msg, MSG_CMSG_CLOEXEC);
-        if (n < 0) throw new NativeException("recvmsg", Native.posix().errno());
-        int[] fds = new int[0];
-        for (CmsgHdr c : msg.getControls()) {
-            if (c.getLevel() != SOL_SOCKET || c.getType() != SCM_RIGHTS) continue;
-            ByteBuffer d = c.getData().order(ByteOrder.nativeOrder());
-            int count = d.remaining() / 4;
-            int[] more = new int[fds.length + count];
-            System.arraycopy(fds, 0, more, 0, fds.length);
-            for (int i = 0; i < count; i++) more[fds.length + i] = d.getInt();
-            fds = more;
+        try (Arena arena = Arena.ofConfined()) {
+            int room = into.remaining();
+            MemorySegment window = into.isDirect()
+                    ? MemorySegment.ofAddress(Native.address(into) + into.position()).reinterpret(room)
+                    : arena.allocate(Math.max(1, room));
+            MemorySegment msg = arena.allocate(MSGHDR_SIZE, 8);
+            MemorySegment iov = arena.allocate(16, 8);
+            iov.set(U64, 0, window.address());
+            iov.set(U64, 8, room);
+            MemorySegment control = arena.allocate(CMSG_HDR + MAX_FDS * 4L, 8);
+            msg.set(U64, MSG_IOV, iov.address());
+            msg.set(U64, MSG_IOVLEN, 1);
+            msg.set(U64, MSG_CONTROL, control.address());
+            msg.set(U64, MSG_CONTROLLEN, control.byteSize());
+            long n = libc().recvmsg(sock, msg, MSG_CMSG_CLOEXEC);
+            if (n < 0) throw new NativeException("recvmsg", Native.errno());
+            int[] fds = descriptors(control, msg.get(U64, MSG_CONTROLLEN));
+            if (into.isDirect()) into.position(into.position() + (int) n);
+            else into.put(window.asSlice(0, n).asByteBuffer());
+            return new Received((int) n, fds);
         }
-        if (into.isDirect()) into.position(into.position() + n);
-        else into.put(window.limit(n));
-        return new Received(n, fds);
+    }
+
+    /** The descriptors of every SCM_RIGHTS message in a received control buffer. */
+    private static int[] descriptors(MemorySegment control, long length) {
+        int[] fds = new int[0];
+        long at = 0;
+        while (at + CMSG_HDR <= length) {
+            long cmsgLen = control.get(U64, at);
+            if (cmsgLen < CMSG_HDR || at + cmsgLen > length) break;
+            if (control.get(U32, at + CMSG_LEVEL) == SOL_SOCKET && control.get(U32, at + CMSG_TYPE) == SCM_RIGHTS) {
+                int count = (int) ((cmsgLen - CMSG_HDR) / 4);
+                int[] more = Arrays.copyOf(fds, fds.length + count);
+                for (int i = 0; i < count; i++) more[fds.length + i] = control.get(U32, at + CMSG_HDR + 4L * i);
+                fds = more;
+            }
+            at += align8(cmsgLen);
+        }
+        return fds;
     }
 }

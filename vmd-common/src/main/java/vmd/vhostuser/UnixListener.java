@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import vmd.sys.Fds;
 import vmd.sys.Native;
 import vmd.sys.NativeException;
@@ -44,15 +44,23 @@ public final class UnixListener implements AutoCloseable {
                 throw new IOException("exists and is not a socket: " + path);
             }
         }
+        // Bound under a temporary name and renamed once listening: a front-end that waits
+        // for the path to appear never finds a socket that refuses it.
+        Path staging = path.resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid());
+        byte[] stagingName = staging.toString().getBytes(StandardCharsets.UTF_8);
+        if (stagingName.length >= SUN_PATH_MAX) staging = null;
         int fd = Native.libc().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) throw new IOException(new NativeException("socket", Native.errno()).getMessage());
         try {
-            if (Native.libc().bind(fd, sockaddr(name), SOCKADDR_UN_SIZE) < 0) {
+            if (staging != null) Files.deleteIfExists(staging);
+            if (Native.libc().bind(fd, sockaddr(staging != null ? stagingName : name), SOCKADDR_UN_SIZE) < 0) {
                 throw new IOException(new NativeException("bind " + path, Native.errno()).getMessage());
             }
             if (Native.libc().listen(fd, 1) < 0) throw new IOException(new NativeException("listen", Native.errno()).getMessage());
+            if (staging != null) Files.move(staging, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
             Fds.closeQuietly(fd);
+            if (staging != null) Files.deleteIfExists(staging);
             throw e;
         }
         return new UnixListener(fd, path);
@@ -77,10 +85,10 @@ public final class UnixListener implements AutoCloseable {
         return fd;
     }
 
-    private static Pointer sockaddr(byte[] name) {
-        Pointer addr = Native.allocate(SOCKADDR_UN_SIZE);
-        addr.putShort(0, (short) AF_UNIX);
-        addr.put(2, name, 0, name.length);
+    private static MemorySegment sockaddr(byte[] name) {
+        MemorySegment addr = Native.allocate(SOCKADDR_UN_SIZE);
+        addr.set(Native.U16, 0, (short) AF_UNIX);
+        MemorySegment.copy(name, 0, addr, Native.U8, 2, name.length);
         return addr;
     }
 
@@ -95,7 +103,7 @@ public final class UnixListener implements AutoCloseable {
     /** Waits for a front-end to connect; returns the connected (close-on-exec) socket. */
     public int accept() throws IOException {
         while (true) {
-            int c = Native.libc().accept4(fd, null, null, SOCK_CLOEXEC);
+            int c = Native.libc().accept4(fd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
             if (c >= 0) return c;
             int errno = Native.errno();
             if (errno != EINTR) throw new IOException(new NativeException("accept4", errno).getMessage());

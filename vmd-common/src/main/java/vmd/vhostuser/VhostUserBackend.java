@@ -6,7 +6,6 @@ import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import jnr.posix.FileStat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.memory.GuestMemory;
@@ -516,10 +515,14 @@ public final class VhostUserBackend {
 
     /** {dev, ino, size} of an open file. */
     private static long[] stat(int fd) throws Refused {
-        FileStat st = Native.posix().allocateStat();
-        if (Native.posix().fstat(fd, st) < 0) throw new Refused("fstat of a memory descriptor failed");
+        Fds.Stat st;
+        try {
+            st = Fds.fstat(fd);
+        } catch (vmd.sys.NativeException e) {
+            throw new Refused("fstat of a memory descriptor failed: " + e.getMessage());
+        }
         if (!st.isFile()) throw new Refused("a memory descriptor is not a regular file");
-        return new long[] {st.dev(), st.ino(), st.st_size()};
+        return new long[] {st.dev(), st.ino(), st.size()};
     }
 
     /** Translates a front-end user address range to guest-physical. */

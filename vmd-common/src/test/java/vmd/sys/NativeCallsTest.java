@@ -27,7 +27,7 @@ class NativeCallsTest {
             }
             long addr = Mman.mmapShared(fd, 4096, 2 * 4096);
             byte[] seen = new byte[marker.length];
-            Native.runtime().getMemoryManager().newPointer(addr).get(0, seen, 0, seen.length);
+            java.lang.foreign.MemorySegment.copy(java.lang.foreign.MemorySegment.ofAddress(addr).reinterpret(seen.length), Native.U8, 0, seen, 0, seen.length);
             assertArrayEquals(marker, seen);
             Mman.munmap(addr, 4096);
         } finally {

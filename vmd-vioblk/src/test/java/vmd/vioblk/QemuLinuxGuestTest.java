@@ -68,7 +68,7 @@ class QemuLinuxGuestTest {
         Prerequisites.require(Files.isReadable(kernel) && Files.isReadable(initrd), kernel + " (run scripts/guest-images.sh)");
         Path sock = tmp.resolve("vioblk.sock");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process backend = new ProcessBuilder(java.toString(), "-Djnr.ffi.x86asm.enabled=false", "-cp",
+        Process backend = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), VioblkMain.class.getName(), "--socket-path", sock.toString(),
                 image.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("vioblk.log").toFile()).start();

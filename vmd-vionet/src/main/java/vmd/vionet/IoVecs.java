@@ -1,8 +1,9 @@
 package vmd.vionet;
 
-import com.kenai.jffi.MemoryIO;
+import static vmd.sys.Native.U64;
+
 import java.nio.ByteBuffer;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import vmd.sys.Native;
 
 /**
@@ -12,7 +13,7 @@ import vmd.sys.Native;
  */
 final class IoVecs {
     static final int MAX = 1024; // UIO_MAXIOV
-    private final Pointer mem = Native.allocate(16 * MAX);
+    private final MemorySegment mem = Native.allocate(16 * MAX);
     private final long base = mem.address();
     private int count;
     private long total;
@@ -27,9 +28,9 @@ final class IoVecs {
         if (length <= 0) return true;
         if (count == MAX) return false;
         if (offset < 0 || offset + length > buf.capacity()) throw new IndexOutOfBoundsException();
-        long addr = MemoryIO.getInstance().getDirectBufferAddress(buf) + offset;
-        mem.putLong(16L * count, addr);
-        mem.putLong(16L * count + 8, length);
+        long addr = Native.address(buf) + offset;
+        mem.set(U64, 16L * count, addr);
+        mem.set(U64, 16L * count + 8, length);
         count++;
         total += length;
         return true;

@@ -1,9 +1,13 @@
 package vmd.vionet;
 
+import static vmd.sys.Native.U16;
+import static vmd.sys.Native.U32;
+import static vmd.sys.Native.U8;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.sys.Fds;
@@ -51,12 +55,12 @@ public final class TapFd {
 
     /** Wraps a descriptor received from the parent or inherited: must be a tap without packet info. */
     public static TapFd of(int fd) {
-        Pointer ifr = Native.allocate(IFREQ_SIZE);
+        MemorySegment ifr = Native.allocate(IFREQ_SIZE);
         if (Native.libc().ioctl(fd, TUNGETIFF, ifr) < 0) {
             throw new NativeException("TUNGETIFF (descriptor " + fd + " is not a tun/tap device)", Native.errno());
         }
-        int flags = ifr.getShort(IFNAMSIZ) & 0xffff;
-        String name = ifr.getString(0, IFNAMSIZ, StandardCharsets.US_ASCII);
+        int flags = ifr.get(U16, IFNAMSIZ) & 0xffff;
+        String name = ifr.asSlice(0, IFNAMSIZ).getString(0, StandardCharsets.US_ASCII);
         if ((flags & IFF_TAP) == 0) throw new IllegalArgumentException(name + " is a tun device, not a tap");
         if ((flags & IFF_NO_PI) == 0) throw new IllegalArgumentException(name + " has packet information (IFF_NO_PI unset)");
         return new TapFd(fd, name, (flags & IFF_VNET_HDR) != 0, (flags & IFF_MULTI_QUEUE) != 0, false);
@@ -100,9 +104,9 @@ public final class TapFd {
         byte[] n = name.getBytes(StandardCharsets.US_ASCII);
         if (n.length == 0 || n.length >= IFNAMSIZ) throw new IllegalArgumentException("bad interface name: " + name);
         int fd = Fds.open("/dev/net/tun", Fds.O_RDWR);
-        Pointer ifr = Native.allocate(IFREQ_SIZE);
-        ifr.put(0, n, 0, n.length);
-        ifr.putShort(IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | extraFlags));
+        MemorySegment ifr = Native.allocate(IFREQ_SIZE);
+        MemorySegment.copy(n, 0, ifr, U8, 0, n.length);
+        ifr.set(U16, IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | extraFlags));
         if (Native.libc().ioctl(fd, TUNSETIFF, ifr) < 0) {
             int errno = Native.errno();
             Fds.closeQuietly(fd);
@@ -137,8 +141,8 @@ public final class TapFd {
      */
     public void setQueueAttached(boolean attached) {
         if (fake || !multiQueue) return;
-        Pointer ifr = Native.allocate(IFREQ_SIZE);
-        ifr.putShort(IFNAMSIZ, (short) (attached ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE));
+        MemorySegment ifr = Native.allocate(IFREQ_SIZE);
+        ifr.set(U16, IFNAMSIZ, (short) (attached ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE));
         if (Native.libc().ioctl(fd, TUNSETQUEUE, ifr) < 0) {
             int errno = Native.errno();
             if (errno == EINVAL) return;
@@ -151,17 +155,17 @@ public final class TapFd {
      * unlike /sys/class/net it answers whatever network namespace the caller is in.
      */
     public long hardwareAddress() {
-        Pointer ifr = Native.allocate(IFREQ_SIZE);
+        MemorySegment ifr = Native.allocate(IFREQ_SIZE);
         if (Native.libc().ioctl(fd, SIOCGIFHWADDR, ifr) < 0) throw new NativeException("SIOCGIFHWADDR " + name, Native.errno());
         long mac = 0;
-        for (int i = 0; i < 6; i++) mac = mac << 8 | (ifr.getByte(IFNAMSIZ + 2 + i) & 0xff); // ifr_hwaddr.sa_data
+        for (int i = 0; i < 6; i++) mac = mac << 8 | (ifr.get(U8, IFNAMSIZ + 2 + i) & 0xff); // ifr_hwaddr.sa_data
         return mac;
     }
 
     public void setVnetHeaderSize(int size) {
         if (fake) return;
-        Pointer p = Native.allocate(4);
-        p.putInt(0, size);
+        MemorySegment p = Native.allocate(4);
+        p.set(U32, 0, size);
         if (Native.libc().ioctl(fd, TUNSETVNETHDRSZ, p) < 0) throw new NativeException("TUNSETVNETHDRSZ", Native.errno());
     }
 

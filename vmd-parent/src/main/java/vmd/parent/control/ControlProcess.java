@@ -115,7 +115,8 @@ public final class ControlProcess {
             switch (msg.type()) {
                 case CHILD_READY -> {
                     ChildReady r = msg.decode(ChildReady::decode);
-                    log.debug("control process ready as pid {}", r.pid());
+                    log.debug("control process ready as pid {} (AOT cache: {})", r.pid(), r.aot());
+                    vmd.proc.AotCache.checkReady(r.kind(), r.aot());
                     ready.complete(null);
                 }
                 case START_VM_REQUEST, TERMINATE_VM_REQUEST, WAIT_VM_REQUEST, PAUSE_VM_REQUEST, UNPAUSE_VM_REQUEST,

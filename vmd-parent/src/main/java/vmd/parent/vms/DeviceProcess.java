@@ -9,6 +9,7 @@ import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.imsg.ChildFd;
+import vmd.imsg.ChildReady;
 import vmd.imsg.Imsg;
 import vmd.imsg.ImsgChannel;
 import vmd.imsg.ImsgHandler;
@@ -139,6 +140,8 @@ public final class DeviceProcess {
                     log.debug("{}: {}", ch.peer(), msg.type());
                     return;
                 }
+                ChildReady ready = msg.decode(ChildReady::decode);
+                vmd.proc.AotCache.checkReady(ready.kind(), ready.aot());
                 if (onReady != null) events.execute(() -> {
                     int fd = vmEnd[0];
                     vmEnd[0] = -1;

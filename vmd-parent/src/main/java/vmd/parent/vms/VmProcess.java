@@ -76,7 +76,8 @@ public final class VmProcess {
             switch (msg.type()) {
                 case CHILD_READY -> {
                     ChildReady ready = msg.decode(ChildReady::decode);
-                    log.debug("{} ready as {} {}", ch.peer(), ready.kind(), ready.pid());
+                    log.debug("{} ready as {} {} (AOT cache: {})", ch.peer(), ready.kind(), ready.pid(), ready.aot());
+                    vmd.proc.AotCache.checkReady(ready.kind(), ready.aot());
                 }
                 case VM_STARTED -> {
                     String summary = msg.decode(Reason::decode).text();

@@ -69,7 +69,8 @@ class VmdEndToEndTest {
     private static List<String> java(String mainClass) {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        argv.add("-Djnr.ffi.x86asm.enabled=false");
+        argv.add("-Djnr.ffi.x86asm.enabled=false"); // vmd and vmctl still use jnr-posix
+        argv.add("--enable-native-access=ALL-UNNAMED");
         argv.add("-XX:TieredStopAtLevel=1");
         argv.add("-cp");
         argv.add(TestClasspath.readableCopy());

@@ -23,7 +23,7 @@ final class ParentNetns {
 
     /** Enters namespace {@code ns} (made with {@code ip netns add}) on {@code f}'s event thread. */
     static void enter(VmFixture f, String ns) throws Exception {
-        Native.runtime();
+        Native.libc();
         int nsFd = Fds.open("/run/netns/" + ns, Fds.O_RDONLY);
         try {
             assertEquals(0, (int) f.onEvents(() -> CALLS.setns(nsFd, CLONE_NEWNET)), "the parent's event thread entered " + ns);

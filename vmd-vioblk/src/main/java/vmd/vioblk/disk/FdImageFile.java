@@ -1,6 +1,5 @@
 package vmd.vioblk.disk;
 
-import com.kenai.jffi.MemoryIO;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -79,7 +78,7 @@ final class FdImageFile implements ImageFile {
             if (n > 0) dst.put(b.flip());
             return n;
         }
-        long addr = MemoryIO.getInstance().getDirectBufferAddress(dst) + dst.position();
+        long addr = Native.address(dst) + dst.position();
         for (;;) {
             long n = sys.pread(fd, addr, want, position);
             if (n >= 0) {
@@ -87,7 +86,7 @@ final class FdImageFile implements ImageFile {
                 dst.position(dst.position() + (int) n);
                 return (int) n;
             }
-            int errno = Native.runtime().getLastError();
+            int errno = Native.errno();
             if (errno != EINTR) throw error("pread", position, errno);
         }
     }
@@ -108,14 +107,14 @@ final class FdImageFile implements ImageFile {
             src.position(src.position() + n);
             return n;
         }
-        long addr = MemoryIO.getInstance().getDirectBufferAddress(src) + src.position();
+        long addr = Native.address(src) + src.position();
         for (;;) {
             long n = sys.pwrite(fd, addr, want, position);
             if (n >= 0) {
                 src.position(src.position() + (int) n);
                 return (int) n;
             }
-            int errno = Native.runtime().getLastError();
+            int errno = Native.errno();
             if (errno != EINTR) throw error("pwrite", position, errno);
         }
     }
@@ -124,14 +123,14 @@ final class FdImageFile implements ImageFile {
     public long size() throws IOException {
         checkOpen();
         long n = sys.lseek(fd, 0, SEEK_END);
-        if (n < 0) throw error("lseek", 0, Native.runtime().getLastError());
+        if (n < 0) throw error("lseek", 0, Native.errno());
         return n;
     }
 
     @Override
     public void setSize(long size) throws IOException {
         checkOpen();
-        if (sys.ftruncate(fd, size) != 0) throw error("ftruncate", size, Native.runtime().getLastError());
+        if (sys.ftruncate(fd, size) != 0) throw error("ftruncate", size, Native.errno());
     }
 
     @Override
@@ -139,7 +138,7 @@ final class FdImageFile implements ImageFile {
         checkOpen();
         if (!writable) return;
         while (sys.fdatasync(fd) != 0) {
-            int errno = Native.runtime().getLastError();
+            int errno = Native.errno();
             if (errno != EINTR) throw error("fdatasync", 0, errno);
         }
     }
@@ -150,7 +149,7 @@ final class FdImageFile implements ImageFile {
         if (!fallocateWorks || length == 0) return length == 0;
         for (;;) {
             if (sys.fallocate(fd, mode, offset, length) == 0) return true;
-            int errno = Native.runtime().getLastError();
+            int errno = Native.errno();
             if (errno == EINTR) continue;
             if (errno == EOPNOTSUPP || errno == ENOSYS) {
                 if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) fallocateWorks = false;
@@ -174,7 +173,7 @@ final class FdImageFile implements ImageFile {
     public void close() throws IOException {
         if (closed) return;
         closed = true;
-        if (sys.close(fd) != 0) throw error("close", 0, Native.runtime().getLastError());
+        if (sys.close(fd) != 0) throw error("close", 0, Native.errno());
     }
 
     @Override

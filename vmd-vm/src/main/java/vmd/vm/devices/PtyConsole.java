@@ -1,9 +1,11 @@
 package vmd.vm.devices;
 
+import static vmd.sys.Native.U8;
+
 import static vmd.sys.Native.libc;
 
 import jnr.constants.platform.Errno;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.sys.Fds;
@@ -34,7 +36,7 @@ public final class PtyConsole implements ConsoleOutput, AutoCloseable {
     private static final int READ_CHUNK = 256;
 
     private final int masterFd;
-    private final Pointer outByte = Native.allocate(1);
+    private final MemorySegment outByte = Native.allocate(1);
     private long droppedOutput;
     private boolean droppedOutputLogged;
 
@@ -58,7 +60,7 @@ public final class PtyConsole implements ConsoleOutput, AutoCloseable {
     @Override
     public synchronized void write(byte b) {
         if (closed) return;
-        outByte.putByte(0, b);
+        outByte.set(U8, 0, b);
         long n = libc().write(masterFd, outByte, 1);
         if (n == 1) return;
         int errno = Native.errno();
@@ -84,13 +86,13 @@ public final class PtyConsole implements ConsoleOutput, AutoCloseable {
     }
 
     private void readLoop(Uart16550 uart) {
-        Pointer buf = Native.allocate(READ_CHUNK);
+        MemorySegment buf = Native.allocate(READ_CHUNK);
         byte[] bytes = new byte[READ_CHUNK];
         try {
             while (!closed) {
                 long n = libc().read(masterFd, buf, READ_CHUNK);
                 if (n > 0) {
-                    buf.get(0, bytes, 0, (int) n);
+                    MemorySegment.copy(buf, U8, 0, bytes, 0, (int) n);
                     deliver(uart, bytes, (int) n);
                     continue;
                 }

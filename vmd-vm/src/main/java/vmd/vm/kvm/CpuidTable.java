@@ -1,8 +1,10 @@
 package vmd.vm.kvm;
 
+import static vmd.sys.Native.U32;
+
 import java.util.ArrayList;
 import java.util.List;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import vmd.sys.Native;
 
 /** struct kvm_cpuid2: the CPUID leaves a vCPU reports, editable before KVM_SET_CPUID2. */
@@ -31,13 +33,13 @@ public final class CpuidTable {
         this.entries = entries;
     }
 
-    static CpuidTable read(Pointer p) {
-        int n = p.getInt(0);
+    static CpuidTable read(MemorySegment p) {
+        int n = p.get(U32, 0);
         List<Entry> list = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             long o = 8 + (long) i * ENTRY_SIZE;
-            list.add(new Entry(p.getInt(o), p.getInt(o + 4), p.getInt(o + 8), p.getInt(o + 12),
-                    p.getInt(o + 16), p.getInt(o + 20), p.getInt(o + 24)));
+            list.add(new Entry(p.get(U32, o), p.get(U32, o + 4), p.get(U32, o + 8), p.get(U32, o + 12),
+                    p.get(U32, o + 16), p.get(U32, o + 20), p.get(U32, o + 24)));
         }
         return new CpuidTable(list);
     }
@@ -64,19 +66,19 @@ public final class CpuidTable {
         entries.add(new Entry(function, 0, 0, eax, ebx, ecx, edx));
     }
 
-    Pointer toNative() {
-        Pointer p = Native.allocate(8 + entries.size() * ENTRY_SIZE);
-        p.putInt(0, entries.size());
+    MemorySegment toNative() {
+        MemorySegment p = Native.allocate(8 + entries.size() * ENTRY_SIZE);
+        p.set(U32, 0, entries.size());
         for (int i = 0; i < entries.size(); i++) {
             Entry e = entries.get(i);
             long o = 8 + (long) i * ENTRY_SIZE;
-            p.putInt(o, e.function);
-            p.putInt(o + 4, e.index);
-            p.putInt(o + 8, e.flags);
-            p.putInt(o + 12, e.eax);
-            p.putInt(o + 16, e.ebx);
-            p.putInt(o + 20, e.ecx);
-            p.putInt(o + 24, e.edx);
+            p.set(U32, o, e.function);
+            p.set(U32, o + 4, e.index);
+            p.set(U32, o + 8, e.flags);
+            p.set(U32, o + 12, e.eax);
+            p.set(U32, o + 16, e.ebx);
+            p.set(U32, o + 20, e.ecx);
+            p.set(U32, o + 24, e.edx);
         }
         return p;
     }

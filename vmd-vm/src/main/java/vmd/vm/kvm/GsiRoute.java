@@ -1,6 +1,8 @@
 package vmd.vm.kvm;
 
-import jnr.ffi.Pointer;
+import static vmd.sys.Native.U32;
+
+import java.lang.foreign.MemorySegment;
 
 /** One struct kvm_irq_routing_entry: a GSI routed to an irqchip pin or to an MSI message. */
 public record GsiRoute(int gsi, int type, int chipOrAddressLo, int pinOrAddressHi, int msiData) {
@@ -33,12 +35,12 @@ public record GsiRoute(int gsi, int type, int chipOrAddressLo, int pinOrAddressH
         return routes;
     }
 
-    void write(Pointer p, long offset) {
-        p.putInt(offset, gsi);
-        p.putInt(offset + 4, type);
-        p.putInt(offset + 8, 0);
-        p.putInt(offset + 16, chipOrAddressLo);
-        p.putInt(offset + 20, pinOrAddressHi);
-        p.putInt(offset + 24, msiData);
+    void write(MemorySegment p, long offset) {
+        p.set(U32, offset, gsi);
+        p.set(U32, offset + 4, type);
+        p.set(U32, offset + 8, 0);
+        p.set(U32, offset + 16, chipOrAddressLo);
+        p.set(U32, offset + 20, pinOrAddressHi);
+        p.set(U32, offset + 24, msiData);
     }
 }

@@ -1,8 +1,10 @@
 package vmd.vm.kvm;
 
+import static vmd.sys.Native.U32;
+
 import static vmd.vm.kvm.KvmIoctls.*;
 
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import vmd.sys.Fds;
 import vmd.sys.Native;
 
@@ -55,8 +57,8 @@ public final class Kvm implements AutoCloseable {
     }
 
     public CpuidTable supportedCpuid() {
-        Pointer p = Native.allocate(8 + MAX_CPUID_ENTRIES * CpuidTable.ENTRY_SIZE);
-        p.putInt(0, MAX_CPUID_ENTRIES);
+        MemorySegment p = Native.allocate(8 + MAX_CPUID_ENTRIES * CpuidTable.ENTRY_SIZE);
+        p.set(U32, 0, MAX_CPUID_ENTRIES);
         Fds.ioctl(fd, "KVM_GET_SUPPORTED_CPUID", KVM_GET_SUPPORTED_CPUID, p);
         return CpuidTable.read(p);
     }

@@ -1,6 +1,5 @@
 package vmd.vm.kvm;
 
-import com.kenai.jffi.MemoryIO;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -20,7 +19,7 @@ public final class KvmRun {
     private final ByteBuffer page;
 
     KvmRun(long address, int size) {
-        this.page = MemoryIO.getInstance().newDirectByteBuffer(address, size).order(ByteOrder.LITTLE_ENDIAN);
+        this.page = vmd.sys.Native.buffer(address, size);
     }
 
     public int exitReason() {

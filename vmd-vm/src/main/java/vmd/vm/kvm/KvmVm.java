@@ -1,8 +1,12 @@
 package vmd.vm.kvm;
 
+import static vmd.sys.Native.U32;
+import static vmd.sys.Native.U64;
+import static vmd.sys.Native.U8;
+
 import static vmd.vm.kvm.KvmIoctls.*;
 
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import vmd.memory.GuestMemory;
 import vmd.memory.MappedRegion;
 import vmd.sys.Fds;
@@ -54,12 +58,12 @@ public final class KvmVm implements AutoCloseable {
     }
 
     private void setMemoryRegion(int slot, long guestAddress, long size, long hostAddress, int flags) {
-        Pointer p = Native.allocate(32);
-        p.putInt(0, slot);
-        p.putInt(4, flags);
-        p.putLong(8, guestAddress);
-        p.putLong(16, size);
-        p.putLong(24, hostAddress);
+        MemorySegment p = Native.allocate(32);
+        p.set(U32, 0, slot);
+        p.set(U32, 4, flags);
+        p.set(U64, 8, guestAddress);
+        p.set(U64, 16, size);
+        p.set(U64, 24, hostAddress);
         Fds.ioctl(fd, "KVM_SET_USER_MEMORY_REGION", KVM_SET_USER_MEMORY_REGION, p);
     }
 
@@ -70,55 +74,55 @@ public final class KvmVm implements AutoCloseable {
     public void mapRom(long guestAddress, byte[] image) {
         long size = (image.length + 4095L) & ~4095L;
         long host = Mman.mmapAnonymous(size);
-        Native.runtime().getMemoryManager().newPointer(host).put(0, image, 0, image.length);
+        MemorySegment.copy(image, 0, MemorySegment.ofAddress(host).reinterpret(image.length), U8, 0, image.length);
         setMemoryRegion(nextSlot++, guestAddress, size, host, KVM_MEM_READONLY);
     }
 
     /** The in-kernel PIC, IOAPIC and local APICs, the PIT, and the x86 bookkeeping pages. */
     public void createPlatform() {
         Fds.ioctl(fd, "KVM_SET_TSS_ADDR", KVM_SET_TSS_ADDR, TSS_ADDRESS);
-        Pointer idmap = Native.allocate(8);
-        idmap.putLong(0, IDENTITY_MAP_ADDRESS);
+        MemorySegment idmap = Native.allocate(8);
+        idmap.set(U64, 0, IDENTITY_MAP_ADDRESS);
         Fds.ioctl(fd, "KVM_SET_IDENTITY_MAP_ADDR", KVM_SET_IDENTITY_MAP_ADDR, idmap);
         Fds.ioctl(fd, "KVM_CREATE_IRQCHIP", KVM_CREATE_IRQCHIP, 0);
         kvm.require(KVM_CAP_PIT2, "KVM_CAP_PIT2");
-        Pointer pit = Native.allocate(64);
-        pit.putInt(0, KVM_PIT_SPEAKER_DUMMY); // KVM emulates port 0x61 (PIT channel 2 gate/output) too
+        MemorySegment pit = Native.allocate(64);
+        pit.set(U32, 0, KVM_PIT_SPEAKER_DUMMY); // KVM emulates port 0x61 (PIT channel 2 gate/output) too
         Fds.ioctl(fd, "KVM_CREATE_PIT2", KVM_CREATE_PIT2, pit);
     }
 
     /** Drives a GSI line (an ISA IRQ or IOAPIC pin) high or low. */
     public void irqLine(int gsi, boolean high) {
-        Pointer p = Native.allocate(8);
-        p.putInt(0, gsi);
-        p.putInt(4, high ? 1 : 0);
+        MemorySegment p = Native.allocate(8);
+        p.set(U32, 0, gsi);
+        p.set(U32, 4, high ? 1 : 0);
         Fds.ioctl(fd, "KVM_IRQ_LINE", KVM_IRQ_LINE, p);
     }
 
     /** Injects one message-signalled interrupt. */
     public void signalMsi(long address, int data) {
-        Pointer p = Native.allocate(32);
-        p.putInt(0, (int) address);
-        p.putInt(4, (int) (address >>> 32));
-        p.putInt(8, data);
+        MemorySegment p = Native.allocate(32);
+        p.set(U32, 0, (int) address);
+        p.set(U32, 4, (int) (address >>> 32));
+        p.set(U32, 8, data);
         Fds.ioctl(fd, "KVM_SIGNAL_MSI", KVM_SIGNAL_MSI, p);
     }
 
     /** Replaces the whole GSI routing table. */
     public void setGsiRouting(java.util.List<GsiRoute> routes) {
         int entry = 48;
-        Pointer p = Native.allocate(8 + routes.size() * entry);
-        p.putInt(0, routes.size());
+        MemorySegment p = Native.allocate(8 + routes.size() * entry);
+        p.set(U32, 0, routes.size());
         for (int i = 0; i < routes.size(); i++) routes.get(i).write(p, 8L + (long) i * entry);
         Fds.ioctl(fd, "KVM_SET_GSI_ROUTING", KVM_SET_GSI_ROUTING, p);
     }
 
     /** Makes writes to an eventfd raise {@code gsi} in the guest, without leaving the kernel. */
     public void irqfd(int eventfd, int gsi, boolean assign) {
-        Pointer p = Native.allocate(32);
-        p.putInt(0, eventfd);
-        p.putInt(4, gsi);
-        p.putInt(8, assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN);
+        MemorySegment p = Native.allocate(32);
+        p.set(U32, 0, eventfd);
+        p.set(U32, 4, gsi);
+        p.set(U32, 8, assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN);
         Fds.ioctl(fd, assign ? "KVM_IRQFD" : "KVM_IRQFD(deassign)", KVM_IRQFD, p);
     }
 
@@ -128,16 +132,16 @@ public final class KvmVm implements AutoCloseable {
      * A {@code datamatch} of null matches any value.
      */
     public void ioeventfd(int eventfd, long address, int length, boolean pio, Long datamatch, boolean assign) {
-        Pointer p = Native.allocate(64);
+        MemorySegment p = Native.allocate(64);
         int flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN);
         if (datamatch != null) {
             flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
-            p.putLong(0, datamatch);
+            p.set(U64, 0, datamatch);
         }
-        p.putLong(8, address);
-        p.putInt(16, length);
-        p.putInt(20, eventfd);
-        p.putInt(24, flags);
+        p.set(U64, 8, address);
+        p.set(U32, 16, length);
+        p.set(U32, 20, eventfd);
+        p.set(U32, 24, flags);
         Fds.ioctl(fd, assign ? "KVM_IOEVENTFD" : "KVM_IOEVENTFD(deassign)", KVM_IOEVENTFD, p);
     }
 

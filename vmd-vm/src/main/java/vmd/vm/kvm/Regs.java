@@ -1,6 +1,8 @@
 package vmd.vm.kvm;
 
-import jnr.ffi.Pointer;
+import static vmd.sys.Native.U64;
+
+import java.lang.foreign.MemorySegment;
 
 /** struct kvm_regs: the general-purpose registers, rip and rflags. */
 public final class Regs {
@@ -9,10 +11,10 @@ public final class Regs {
     public long rip, rflags = 2;
     static final int SIZE = 144;
 
-    static Regs read(Pointer p) {
+    static Regs read(MemorySegment p) {
         Regs r = new Regs();
         long[] v = new long[18];
-        for (int i = 0; i < 18; i++) v[i] = p.getLong(8L * i);
+        for (int i = 0; i < 18; i++) v[i] = p.get(U64, 8L * i);
         r.rax = v[0]; r.rbx = v[1]; r.rcx = v[2]; r.rdx = v[3];
         r.rsi = v[4]; r.rdi = v[5]; r.rsp = v[6]; r.rbp = v[7];
         r.r8 = v[8]; r.r9 = v[9]; r.r10 = v[10]; r.r11 = v[11];
@@ -21,9 +23,9 @@ public final class Regs {
         return r;
     }
 
-    void write(Pointer p) {
+    void write(MemorySegment p) {
         long[] v = {rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rflags};
-        for (int i = 0; i < 18; i++) p.putLong(8L * i, v[i]);
+        for (int i = 0; i < 18; i++) p.set(U64, 8L * i, v[i]);
     }
 
     @Override

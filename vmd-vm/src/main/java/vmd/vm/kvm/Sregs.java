@@ -1,6 +1,9 @@
 package vmd.vm.kvm;
 
-import jnr.ffi.Pointer;
+import static vmd.sys.Native.U16;
+import static vmd.sys.Native.U64;
+
+import java.lang.foreign.MemorySegment;
 
 /**
  * struct kvm_sregs: segment registers, descriptor tables, control registers and EFER.
@@ -9,13 +12,13 @@ import jnr.ffi.Pointer;
 public final class Sregs {
     static final int SIZE = 312;
     private static final int GDT = 192, IDT = 208, CR0 = 224, CR2 = 232, CR3 = 240, CR4 = 248, CR8 = 256, EFER = 264, APIC_BASE = 272;
-    private final Pointer raw;
+    private final MemorySegment raw;
 
-    Sregs(Pointer raw) {
+    Sregs(MemorySegment raw) {
         this.raw = raw;
     }
 
-    Pointer raw() {
+    MemorySegment raw() {
         return raw;
     }
 
@@ -30,25 +33,25 @@ public final class Sregs {
     }
 
     public void gdt(long base, int limit) {
-        raw.putLong(GDT, base);
-        raw.putShort(GDT + 8, (short) limit);
+        raw.set(U64, GDT, base);
+        raw.set(U16, GDT + 8, (short) limit);
     }
 
     public void idt(long base, int limit) {
-        raw.putLong(IDT, base);
-        raw.putShort(IDT + 8, (short) limit);
+        raw.set(U64, IDT, base);
+        raw.set(U16, IDT + 8, (short) limit);
     }
 
-    public long cr0() { return raw.getLong(CR0); }
-    public void cr0(long v) { raw.putLong(CR0, v); }
-    public long cr2() { return raw.getLong(CR2); }
-    public long cr3() { return raw.getLong(CR3); }
-    public void cr3(long v) { raw.putLong(CR3, v); }
-    public long cr4() { return raw.getLong(CR4); }
-    public void cr4(long v) { raw.putLong(CR4, v); }
-    public long efer() { return raw.getLong(EFER); }
-    public void efer(long v) { raw.putLong(EFER, v); }
-    public long apicBase() { return raw.getLong(APIC_BASE); }
+    public long cr0() { return raw.get(U64, CR0); }
+    public void cr0(long v) { raw.set(U64, CR0, v); }
+    public long cr2() { return raw.get(U64, CR2); }
+    public long cr3() { return raw.get(U64, CR3); }
+    public void cr3(long v) { raw.set(U64, CR3, v); }
+    public long cr4() { return raw.get(U64, CR4); }
+    public void cr4(long v) { raw.set(U64, CR4, v); }
+    public long efer() { return raw.get(U64, EFER); }
+    public void efer(long v) { raw.set(U64, EFER, v); }
+    public long apicBase() { return raw.get(U64, APIC_BASE); }
 
     @Override
     public String toString() {

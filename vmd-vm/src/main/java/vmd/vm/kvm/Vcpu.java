@@ -1,8 +1,12 @@
 package vmd.vm.kvm;
 
+import static vmd.sys.Native.U16;
+import static vmd.sys.Native.U32;
+import static vmd.sys.Native.U64;
+
 import static vmd.vm.kvm.KvmIoctls.*;
 
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import vmd.sys.Fds;
 import vmd.sys.Mman;
 import vmd.sys.Native;
@@ -16,7 +20,7 @@ public final class Vcpu implements AutoCloseable {
     private final int id;
     private final int fd;
     private final KvmRun run;
-    private final Pointer regsBuf = Native.allocate(Regs.SIZE);
+    private final MemorySegment regsBuf = Native.allocate(Regs.SIZE);
 
     Vcpu(KvmVm vm, int id, int fd, int mmapSize) {
         this.vm = vm;
@@ -54,7 +58,7 @@ public final class Vcpu implements AutoCloseable {
     }
 
     public Sregs sregs() {
-        Pointer p = Native.allocate(Sregs.SIZE);
+        MemorySegment p = Native.allocate(Sregs.SIZE);
         Fds.ioctl(fd, "KVM_GET_SREGS", KVM_GET_SREGS, p);
         return new Sregs(p);
     }
@@ -65,20 +69,20 @@ public final class Vcpu implements AutoCloseable {
 
     /** Sets MSRs; returns how many KVM accepted (it stops at the first it refuses). */
     public int setMsrs(long[][] indexValue) {
-        Pointer p = Native.allocate(8 + 16 * indexValue.length);
-        p.putInt(0, indexValue.length);
+        MemorySegment p = Native.allocate(8 + 16 * indexValue.length);
+        p.set(U32, 0, indexValue.length);
         for (int i = 0; i < indexValue.length; i++) {
-            p.putInt(8 + 16L * i, (int) indexValue[i][0]);
-            p.putLong(8 + 16L * i + 8, indexValue[i][1]);
+            p.set(U32, 8 + 16L * i, (int) indexValue[i][0]);
+            p.set(U64, 8 + 16L * i + 8, indexValue[i][1]);
         }
         return Fds.ioctl(fd, "KVM_SET_MSRS", KVM_SET_MSRS, p);
     }
 
     /** x87 control word and MXCSR at their reset values, as firmware would leave them. */
     public void resetFpu() {
-        Pointer p = Native.allocate(416);
-        p.putShort(128, (short) 0x37f); // struct kvm_fpu.fcw
-        p.putInt(408, 0x1f80);          // struct kvm_fpu.mxcsr
+        MemorySegment p = Native.allocate(416);
+        p.set(U16, 128, (short) 0x37f); // struct kvm_fpu.fcw
+        p.set(U32, 408, 0x1f80);          // struct kvm_fpu.mxcsr
         Fds.ioctl(fd, "KVM_SET_FPU", KVM_SET_FPU, p);
     }
 
@@ -87,11 +91,11 @@ public final class Vcpu implements AutoCloseable {
      * so a kick sent at any time either interrupts KVM_RUN or stays pending and makes
      * the next KVM_RUN return at once.
      */
-    public void setRunSignalMask(Pointer threadMask, int kick) {
-        Pointer p = Native.allocate(4 + vmd.sys.Signals.KERNEL_SIGSET_SIZE);
-        p.putInt(0, vmd.sys.Signals.KERNEL_SIGSET_SIZE);
-        long mask = threadMask.getLong(0) & ~(1L << (kick - 1));
-        p.putLong(4, mask);
+    public void setRunSignalMask(MemorySegment threadMask, int kick) {
+        MemorySegment p = Native.allocate(4 + vmd.sys.Signals.KERNEL_SIGSET_SIZE);
+        p.set(U32, 0, vmd.sys.Signals.KERNEL_SIGSET_SIZE);
+        long mask = threadMask.get(U64, 0) & ~(1L << (kick - 1));
+        p.set(U64, 4, mask);
         Fds.ioctl(fd, "KVM_SET_SIGNAL_MASK", KVM_SET_SIGNAL_MASK, p);
     }
 

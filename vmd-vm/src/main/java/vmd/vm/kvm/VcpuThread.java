@@ -2,7 +2,7 @@ package vmd.vm.kvm;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.sys.Signals;
@@ -64,7 +64,7 @@ public final class VcpuThread {
     }
 
     private void body() {
-        Pointer kickSet = Signals.setOf(KICK_SIGNAL);
+        MemorySegment kickSet = Signals.setOf(KICK_SIGNAL);
         try {
             Signals.threadMask(Signals.SIG_BLOCK, kickSet);
             vcpu.setRunSignalMask(Signals.currentThreadMask(), KICK_SIGNAL);

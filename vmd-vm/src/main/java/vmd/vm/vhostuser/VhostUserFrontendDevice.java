@@ -1,9 +1,12 @@
 package vmd.vm.vhostuser;
 
+import static vmd.sys.Native.U16;
+import static vmd.sys.Native.U32;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.memory.GuestMemory;
@@ -590,25 +593,25 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
 
     private void watch() {
         int n = 2 + queueCount;
-        Pointer pfd = Native.allocate(8 * n);
+        MemorySegment pfd = Native.allocate(8 * n);
         while (!closed) {
             int gen = generation;
             boolean up = connected;
             int sock = up ? conn.fd() : -1;
-            pfd.putInt(0, wakeFd);
-            pfd.putShort(4, POLLIN);
-            pfd.putInt(8, sock);
-            pfd.putShort(12, POLLRDHUP);
+            pfd.set(U32, 0, wakeFd);
+            pfd.set(U16, 4, POLLIN);
+            pfd.set(U32, 8, sock);
+            pfd.set(U16, 12, POLLRDHUP);
             for (int i = 0; i < queueCount; i++) {
-                pfd.putInt(8L * (2 + i), errFds[i]);
-                pfd.putShort(8L * (2 + i) + 4, POLLIN);
+                pfd.set(U32, 8L * (2 + i), errFds[i]);
+                pfd.set(U16, 8L * (2 + i) + 4, POLLIN);
             }
-            for (int i = 0; i < n; i++) pfd.putShort(8L * i + 6, (short) 0);
+            for (int i = 0; i < n; i++) pfd.set(U16, 8L * i + 6, (short) 0);
             int rc = Native.libc().poll(pfd, n, -1);
             if (closed) return;
             if (rc <= 0) continue;
-            if ((pfd.getShort(6) & POLLIN) != 0) Fds.eventfdDrain(wakeFd);
-            int sockEvents = pfd.getShort(14) & 0xffff;
+            if ((pfd.get(U16, 6) & POLLIN) != 0) Fds.eventfdDrain(wakeFd);
+            int sockEvents = pfd.get(U16, 14) & 0xffff;
             if (sock >= 0 && (sockEvents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) != 0) {
                 lost(gen, "the back-end hung up");
                 // Wait for reconnect() or close() to wake us; the socket stays hung up meanwhile.
@@ -617,7 +620,7 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
                 if (generation == gen) waitForWake();
             }
             for (int i = 0; i < queueCount; i++) {
-                if ((pfd.getShort(8L * (2 + i) + 6) & POLLIN) != 0 && Fds.eventfdDrain(errFds[i]) > 0) {
+                if ((pfd.get(U16, 8L * (2 + i) + 6) & POLLIN) != 0 && Fds.eventfdDrain(errFds[i]) > 0) {
                     log.warn("{}: back-end reports an error on queue {}", options.name, i);
                     DeviceEvents e = events;
                     if (e != null) e.needsReset("vhost-user backend reports an error on queue " + i);
@@ -627,11 +630,11 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
     }
 
     private void waitForWake() {
-        Pointer p = Native.allocate(8);
+        MemorySegment p = Native.allocate(8);
         while (!closed) {
-            p.putInt(0, wakeFd);
-            p.putShort(4, POLLIN);
-            p.putShort(6, (short) 0);
+            p.set(U32, 0, wakeFd);
+            p.set(U16, 4, POLLIN);
+            p.set(U16, 6, (short) 0);
             if (Native.libc().poll(p, 1, -1) > 0) {
                 Fds.eventfdDrain(wakeFd);
                 return;

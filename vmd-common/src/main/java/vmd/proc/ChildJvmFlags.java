@@ -1,0 +1,59 @@
+package vmd.proc;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The JVM flags of each kind of child, and why (measured on the build machines, see
+ * bench/README.md "Start-up and footprint"). The AOT training run uses the same flags,
+ * or the children's JVMs would refuse the cache.
+ *
+ * <ul>
+ *   <li>Serial GC: one collector, no GC worker threads or their stacks and card tables;
+ *       a child's heap is small and its pauses are short.
+ *   <li>{@code -XX:-UsePerfData}: no /tmp/hsperfdata file (a child has an empty filesystem
+ *       and nothing reads it), and no shared-memory page per process.
+ *   <li>{@code -Xss512k}: vCPU and ring threads keep shallow stacks.
+ *   <li>{@code -XX:TieredStopAtLevel=1} only for the control process: it answers vmctl
+ *       now and then, so C1 code is fast enough and C2's compiler threads and memory are
+ *       saved. The vm and device processes keep C2: their exit and ring loops are hot.
+ *   <li>Heap ceilings per kind: the heap of a device holds ring state and, for vioblk,
+ *       the qcow2 table caches (up to 32 MiB by default); guest data never passes
+ *       through the heap (zero copy), so no kind needs more.
+ *   <li>A smaller code cache and metaspace bound what a long-running child can grow to.
+ * </ul>
+ */
+public final class ChildJvmFlags {
+    private static final List<String> COMMON = List.of(
+            "--enable-native-access=ALL-UNNAMED",
+            "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xss512k",
+            "-XX:ReservedCodeCacheSize=32m", "-XX:MaxMetaspaceSize=64m");
+
+    private ChildJvmFlags() {}
+
+    /**
+     * Prints a kind's flags, with its AOT cache if the class path's lib/ has one, for
+     * scripts that start a back-end the way vmd does (bench/): {@code ChildJvmFlags KIND}.
+     */
+    public static void main(String[] args) {
+        if (args.length != 1) throw new IllegalArgumentException("usage: ChildJvmFlags KIND");
+        List<String> flags = new ArrayList<>(of(args[0]));
+        flags.addAll(AotCache.options(System.getProperty("java.class.path"), args[0]));
+        System.out.println(String.join(" ", flags));
+    }
+
+    public static List<String> of(String kind) {
+        List<String> flags = new ArrayList<>(COMMON);
+        switch (kind) {
+            case "vm" -> flags.add("-Xmx64m");
+            case "vioblk" -> flags.add("-Xmx96m");
+            case "vionet" -> flags.add("-Xmx48m");
+            case "control" -> {
+                flags.add("-Xmx32m");
+                flags.add("-XX:TieredStopAtLevel=1");
+            }
+            default -> flags.add("-Xmx64m");
+        }
+        return List.copyOf(flags);
+    }
+}

@@ -1,0 +1,139 @@
+package vmd.parent.dist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import vmd.parent.vms.VmFixture;
+import vmd.testing.ProcFs;
+import vmd.testing.Prerequisites;
+
+/**
+ * The built distribution ({@code build/vmd}, made at package time) as a user runs it: the
+ * launcher's Java 25, every child on the FFM native layer (no jnr-ffi stub library
+ * mapped) and started from its kind's AOT cache (the cache file mapped), and the sealed
+ * guest-memory contract in every process that maps guest RAM.
+ */
+class DistributionIT {
+    private static final List<String> CHILDREN = List.of("vm dist", "vioblk dist/disk0", "vionet dist/net0", "control");
+    private Path dir;
+    private String netns;
+    private Process vmd;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Prerequisites.requireRoot();
+        Prerequisites.requireKvm();
+        Prerequisites.requireChildUser();
+        Path dist = VmFixture.buildRoot().resolve("build/vmd");
+        Prerequisites.require(Files.isExecutable(dist.resolve("bin/vmd")), dist + " (mvn package)");
+        // A copy children can read (the tree may sit under a private home), with its caches made there.
+        dir = Files.createTempDirectory(Path.of("/tmp"), "vmd-dist-");
+        run(List.of("cp", "-R", dist.toString(), dir.resolve("vmd").toString()));
+        run(List.of("chmod", "-R", "a+rX", dir.toString()));
+        run(List.of(dir.resolve("vmd/bin/vmd-mkaot").toString()));
+        netns = "vmd-dist-" + ProcessHandle.current().pid();
+        run(List.of("ip", "netns", "add", netns));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (vmd != null) {
+            vmd.destroy();
+            if (!vmd.waitFor(60, TimeUnit.SECONDS)) vmd.destroyForcibly();
+        }
+        if (netns != null) new ProcessBuilder("ip", "netns", "del", netns).start().waitFor();
+        if (dir != null) new ProcessBuilder("rm", "-rf", dir.toString()).start().waitFor();
+    }
+
+    @Test
+    void childrenRunOnFfmFromTheirAotCachesWithSealedGuestMemory() throws Exception {
+        Path disk = dir.resolve("disk.raw");
+        Files.write(disk, new byte[1 << 20]);
+        Path conf = dir.resolve("vm.conf");
+        Files.writeString(conf, "user " + Prerequisites.childUser() + "\n"
+                + "vm \"dist\" {\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  cmdline \"console=ttyS0\"\n"
+                + "  memory 64M\n  disk \"" + disk + "\"\n  local interface\n}\n");
+        Path log = dir.resolve("vmd.log");
+        vmd = new ProcessBuilder("ip", "netns", "exec", netns, dir.resolve("vmd/bin/vmd").toString(),
+                "-d", "-f", conf.toString(), "-s", dir.resolve("vmd.sock").toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+
+        Map<String, Long> pids = awaitChildren(log);
+        for (var child : pids.entrySet()) {
+            long pid = child.getValue();
+            String kind = child.getKey().split(" ")[0];
+            String maps = Files.readString(Path.of("/proc/" + pid + "/maps"));
+            assertFalse(maps.contains("jffi"), child.getKey() + " loaded jnr-ffi's native library");
+            assertTrue(maps.contains("/vmd/lib/vmd-" + kind + ".aot"), child.getKey() + " maps its AOT cache vmd-" + kind + ".aot");
+            if (kind.equals("control")) continue;
+            List<ProcFs.Mapping> guest = ProcFs.smaps(pid).stream().filter(m -> m.header().contains("/memfd:")).toList();
+            assertFalse(guest.isEmpty(), child.getKey() + " maps guest memory");
+            for (ProcFs.Mapping m : guest) {
+                for (String flag : List.of("sh", "dc", "dd", "sl")) {
+                    assertTrue(m.vmFlags().contains(flag), child.getKey() + ": VmFlags has " + flag + ": " + m.header() + " " + m.vmFlags());
+                }
+            }
+        }
+        String text = Files.readString(log);
+        assertFalse(text.contains("refused the AOT cache") || text.contains("no AOT cache"), text);
+        assertEquals(CHILDREN.size(), pids.size());
+    }
+
+    /** Waits until every child is up and each vm/device process has mapped guest memory; pid by name. */
+    private Map<String, Long> awaitChildren(Path log) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (true) {
+            Map<String, Long> found = new LinkedHashMap<>();
+            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+                for (Path p : (Iterable<Path>) procs::iterator) {
+                    if (!p.getFileName().toString().matches("\\d+")) continue;
+                    String cmd;
+                    try {
+                        cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+                    } catch (IOException gone) {
+                        continue;
+                    }
+                    if (!cmd.contains(dir.toString())) continue;
+                    for (String name : CHILDREN) {
+                        if (cmd.contains("-Dvmd.process=" + name + " ")) found.put(name, Long.parseLong(p.getFileName().toString()));
+                    }
+                }
+            }
+            boolean mapped = found.size() == CHILDREN.size() && found.entrySet().stream()
+                    .filter(e -> !e.getKey().equals("control"))
+                    .allMatch(e -> hasGuestMemory(e.getValue()));
+            if (mapped) return found;
+            if (!vmd.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("children " + found + " of " + CHILDREN + " not all up:\n" + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static boolean hasGuestMemory(long pid) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/maps")).contains("/memfd:");
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
+    private static void run(List<String> argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(180, TimeUnit.SECONDS) && p.exitValue() == 0, argv + " failed:\n" + out);
+    }
+}
