@@ -31,6 +31,9 @@
 #     interface`), the parent and control processes for information; QEMU's qemu-system
 #     (with its virtio-net tap back-end inside) and qemu-storage-daemon. "Total per VM"
 #     is vm + vioblk + vionet against qemu-system + qsd.
+#  4. the same restart with vm.conf's `spare devices` (after the rounds above, by `vmctl
+#     reload`): SIGKILL of vioblk to "reconnected", now served by the warm spare process, and
+#     the memory the idle spares (one vioblk, one vionet per host) cost.
 # Each round starts a VM of its own (sb-rN): vmd's restart budget (3 per minute) belongs to
 # a VM and survives its restarts.
 set -euo pipefail
@@ -54,7 +57,7 @@ case "$rounds" in ''|*[!0-9]*|0) echo "bench/start-run.sh: --rounds wants a posi
 for tool in qemu-system-x86_64 qemu-storage-daemon python3 ip; do
 	command -v "$tool" >/dev/null || { echo "bench/start-run.sh: $tool not found" >&2; exit 1; }
 done
-if [ "$build" = 1 ]; then (cd "$ROOT" && mvn -o -q package -DskipTests) >&2; fi
+if [ "$build" = 1 ]; then (cd "$ROOT" && JAVA_HOME=$("$ROOT/scripts/java-home.sh") mvn -o -q package -DskipTests) >&2; fi
 [ -x "$ROOT/build/vmd/bin/vmd" ] && [ -x "$ROOT/build/vmd/bin/vmctl" ] ||
 	{ echo "bench/start-run.sh: no $ROOT/build/vmd/bin/vmd or vmctl; build first (mvn package)" >&2; exit 1; }
 

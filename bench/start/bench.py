@@ -260,8 +260,9 @@ class Bench:
         self.load_start = self.load_end = "?"
         self.res = {k: [] for k in ("vmd_ready", "vmd_req_ready", "vmd_req_vcpu", "vmd_blk", "restart_log",
                                     "restart_respawn", "restart_guest", "qemu_ready_qboot", "qemu_ready_seabios",
-                                    "qemu_blk")}
-        self.mem = {k: [] for k in ("vm", "vioblk", "vionet", "parent", "control", "qemu", "qsd")}
+                                    "qemu_blk", "spare_restart")}
+        self.mem = {k: [] for k in ("vm", "vioblk", "vionet", "parent", "control", "qemu", "qsd",
+                                    "spare_vioblk", "spare_vionet")}
 
     def vmctl_run(self, *args, timeout=60):
         try:
@@ -426,6 +427,68 @@ class Bench:
         else:
             raise Fail(f"{name}'s processes still there 10 s after vmctl stop")
 
+    # ---- vmd with warm spare device processes (vm.conf "spare devices"): restart only
+
+    def spare_phase(self):
+        """Reloads vm.conf with `spare devices` and VMs of their own; one kill per round."""
+        a, log = self.a, self.vmdlog
+        with open(os.path.join(self.w, "vm.conf"), "a") as f:
+            f.write("spare devices\n")
+            for r in range(1, a.rounds + 1):
+                f.write(f'vm "sp-r{r}" {{\n\tdisable\n\tboot "{a.guest}"\n\tcmdline "console=ttyS0"\n'
+                        f'\tmemory 256M\n\tdisk "{self.w}/vmd-disk.raw"\n\tlocal interface\n}}\n')
+        off = log.mark()
+        st = self.vmctl_run("reload")
+        if st.returncode != 0:
+            raise Fail(f"vmctl reload failed: {st.stderr.strip()}")
+        if log.wait(off, r"spawned vioblk spare as pid", 30) is None:
+            raise Fail("no spare vioblk process after reloading with `spare devices`")
+        time.sleep(2)  # the spares' JVMs come up
+        for r in range(1, a.rounds + 1):
+            self.spare_round(r)
+            time.sleep(0.5)
+
+    def spares(self):
+        return {k: children_of(self.daemon.pid, rf"-Dvmd\.process={k} spare( |$)") for k in ("vioblk", "vionet")}
+
+    def spare_round(self, r):
+        name, log, d = f"sp-r{r}", self.vmdlog, self.daemon.pid
+        st = self.vmctl_run("start", name)
+        if st.returncode != 0:
+            raise Fail(f"vmctl start {name} failed: {st.stderr.strip()}")
+        tty = re.search(r"tty (/dev/\S+)", st.stderr).group(1)
+        fd = os.open(tty, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        con = Console(fd, fd, os.path.join(self.w, f"console-spare-{r}.log"))
+        try:
+            con.wait(rb"VMDTEST READY", 120, what="VMDTEST READY")
+            time.sleep(1.0)
+            spares = self.spares()
+            for k in ("vioblk", "vionet"):
+                if len(spares[k]) != 1:
+                    raise Fail(f"spare round {r}: expected one spare {k} process, found {spares[k]}")
+                self.mem["spare_" + k].append(smaps(spares[k][0]))
+            victim = children_of(d, rf"-Dvmd\.process=vioblk {name}/disk0( |$)")
+            if len(victim) != 1:
+                raise Fail(f"spare round {r}: expected one vioblk process for {name}, found {victim}")
+            off2, mk = log.mark(), con.mark()
+            t_kill = time.time()
+            os.kill(victim[0], signal.SIGKILL)
+            con.write(b"blk\r")
+            mm, t_ok = con.wait(rb"VMDTEST (OK|FAIL)[^\r\n]* blk", 60, mk, "VMDTEST OK blk after the kill")
+            if mm.group(1) != b"OK":
+                raise Fail(f"spare round {r}: blk after the kill failed")
+            t_recon = log.wait(off2, rf"vm {name}: .*vioblk0: reconnected to the vhost-user back-end", 10)
+            if t_recon is None or log.find(off2, rf"served by the spare vioblk process \(pid {spares['vioblk'][0]}\)") is None:
+                raise Fail(f"spare round {r}: the spare did not take over; see {log.path}")
+            self.res["spare_restart"].append((t_recon - t_kill) * 1000)
+            say(f"spare round {r}: vioblk killed; the spare replayed the set-up after {1000 * (t_recon - t_kill):.0f} ms")
+        finally:
+            con.close()
+            os.close(fd)
+        st = self.vmctl_run("stop", "-f", "-w", name)
+        if st.returncode != 0:
+            raise Fail(f"vmctl stop -f -w {name} failed: {st.stderr.strip()}")
+
     # ---- QEMU: one round
 
     def qemu_round(self, r, firmware):
@@ -540,6 +603,9 @@ class Bench:
             res["restart_log"], None)
         row("device restart seen by the guest: SIGKILL + `blk` at once, to `OK blk`, minus the baseline `blk` (ms)",
             res["restart_guest"], None)
+        if res["spare_restart"]:
+            row("**device restart with `spare devices`: SIGKILL of vioblk to the warm spare serving (vm log 'reconnected')** (ms)",
+                res["spare_restart"], None)
         f1 = "{:.1f}"
         for key, what in (("rss", "RSS"), ("pss", "PSS")):
             row(f"vm process / qemu-system, {what} without guest RAM (MiB)", m("vm", key), m("qemu", key), f1)
@@ -550,6 +616,10 @@ class Bench:
         row("guest RAM resident (memfd Rss) in the vm process / qemu-system (MiB)", m("vm", "memfd_rss"), m("qemu", "memfd_rss"), f1)
         row("guest RAM resident (memfd Rss) in vioblk / qsd (MiB)", m("vioblk", "memfd_rss"), m("qsd", "memfd_rss"), f1)
         row("guest RAM resident (memfd Rss) in vionet (MiB)", m("vionet", "memfd_rss"), None, f1)
+        if mem["spare_vioblk"]:
+            for key, what in (("rss", "RSS"), ("pss", "PSS")):
+                row(f"(`spare devices`) the idle spare vioblk + vionet processes, {what}, per host (MiB)",
+                    total(["spare_vioblk", "spare_vionet"], key), None, f1)
         for kind, what in (("parent", "vmd parent"), ("control", "vmd control process")):
             row(f"(info) {what}, RSS / PSS (MiB)", m(kind, "rss"), None, f1,
                 ours_cell=f"{cell(m(kind, 'rss'), f1)} / {cell(m(kind, 'pss'), f1)}")
@@ -564,6 +634,7 @@ def main():
     p.add_argument("--netns", required=True)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--machine", default="q35")
+    p.add_argument("--no-spare", action="store_true", help="skip the `spare devices` restart rounds")
     a = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     b = Bench(a)
@@ -579,6 +650,8 @@ def main():
             if os.path.exists(QBOOT):
                 b.qemu_round(r, "qboot")
                 time.sleep(0.5)
+        if not a.no_spare:
+            b.spare_phase()
     except Fail as e:
         say(f"FAILED: {e}")
         return 1

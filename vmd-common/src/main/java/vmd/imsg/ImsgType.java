@@ -74,6 +74,11 @@ public enum ImsgType {
     VM_TERMINATED(106, NONE),
     /** parent -> child: change log verbosity. Payload {@link LogLevel}. */
     LOG_LEVEL(107, NONE),
+    /**
+     * parent -> a spare device process, before its CHILD_FDs: the device it now is
+     * ("vioblk web/disk0"), for its log lines. Payload {@link Reason} (the name).
+     */
+    CHILD_NAME(110, NONE),
 
     // ---- device restarts: parent -> vm ----
     /**

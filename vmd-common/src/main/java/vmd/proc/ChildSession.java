@@ -57,6 +57,10 @@ public final class ChildSession {
         public void handle(ImsgChannel ch, Imsg msg) {
             synchronized (ChildSession.this) {
                 if (config == null) {
+                    if (msg.type() == ImsgType.CHILD_NAME) {
+                        LogConfigurator.rename(msg.decode(vmd.imsg.Reason::decode).text()); // a spare taking a device
+                        return;
+                    }
                     if (msg.type() == ImsgType.CHILD_FD) {
                         String label = msg.decode(ChildFd::decode).label();
                         Integer old = fds.put(label, msg.fd());

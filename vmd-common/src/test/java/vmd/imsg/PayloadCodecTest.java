@@ -29,6 +29,7 @@ class PayloadCodecTest {
     @Test
     void everyLifecyclePayloadRoundTrips() {
         roundTrip(ImsgType.CHILD_READY, new ChildReady("vioblk", 4242), ChildReady::decode);
+        roundTrip(ImsgType.CHILD_READY, new ChildReady("vm", 7, vmd.proc.AotCache.State.REJECTED), ChildReady::decode);
         roundTrip(ImsgType.CHILD_FD, new ChildFd("vhost-user"), ChildFd::decode);
         roundTrip(ImsgType.SHUTDOWN, new Shutdown(30_000), Shutdown::decode);
         roundTrip(ImsgType.CHILD_EXITING, new Reason("guest powered off: ünïcode ✓"), Reason::decode);
@@ -101,9 +102,12 @@ class PayloadCodecTest {
         Imsg trailing = Imsg.of(ImsgType.SHUTDOWN, new PayloadWriter().i32(5).u8(0).toByteArray());
         assertEquals("malformed SHUTDOWN payload: 1 trailing bytes after payload",
                 assertThrows(ImsgProtocolException.class, () -> trailing.decode(Shutdown::decode)).getMessage());
-        Imsg negativePid = Imsg.of(ImsgType.CHILD_READY, new PayloadWriter().string("vm").i32(-1).toByteArray());
+        Imsg negativePid = Imsg.of(ImsgType.CHILD_READY, new PayloadWriter().string("vm").i32(-1).u8(0).toByteArray());
         assertEquals("malformed CHILD_READY payload: pid must be positive: -1",
                 assertThrows(ImsgProtocolException.class, () -> negativePid.decode(ChildReady::decode)).getMessage());
+        Imsg badAot = Imsg.of(ImsgType.CHILD_READY, new PayloadWriter().string("vm").i32(7).u8(9).toByteArray());
+        assertEquals("malformed CHILD_READY payload: unknown AOT cache state 9",
+                assertThrows(ImsgProtocolException.class, () -> badAot.decode(ChildReady::decode)).getMessage());
         Imsg empty = Imsg.of(ImsgType.CHILD_FD);
         assertEquals("malformed CHILD_FD payload: u32 needs 4 bytes, payload has 0 left",
                 assertThrows(ImsgProtocolException.class, () -> empty.decode(ChildFd::decode)).getMessage());

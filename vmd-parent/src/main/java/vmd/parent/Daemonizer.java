@@ -84,7 +84,7 @@ final class Daemonizer {
         syslog.start();
         Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.addAppender(syslog);
-        root.detachAppender("STDERR");
+        root.detachAppender(vmd.proc.LogConfigurator.APPENDER);
         // stderr becomes a pipe read here: children inherit it and their lines go to syslog.
         int[] pipe = Fds.pipe();
         int devnull = Fds.open("/dev/null", Fds.O_RDWR);

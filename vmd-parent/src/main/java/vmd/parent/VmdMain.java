@@ -114,6 +114,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         this.registry = new VmRegistry(events, launcher, Privileges.of(config.user()), config.firmware());
         registry.network(config.localPrefix(), config.switches());
         registry.inet6(localPrefix6(config));
+        registry.spareDevices(config.spareDevices());
     }
 
     /** {@code local inet6}'s prefix; without one, a random ULA prefix made once per daemon, as OpenBSD's vmd. */
@@ -212,6 +213,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         registry.privileges(Privileges.of(config.user()));
         registry.network(config.localPrefix(), config.switches());
         registry.inet6(localPrefix6(config));
+        registry.spareDevices(config.spareDevices());
         try {
             socket.owner(config.socketOwner());
         } catch (IOException e) {

@@ -229,6 +229,7 @@ public final class ConfigParser {
         String user = Limits.DEFAULT_USER;
         boolean userSet;
         String firmware;
+        boolean spareDevices;
         final List<SwitchConfig> switches = new ArrayList<>();
         final Map<String, VmConfig> vms = new LinkedHashMap<>();
         final List<SwitchRef> switchRefs = new ArrayList<>();
@@ -264,7 +265,7 @@ public final class ConfigParser {
                 warnings.add(Diagnostic.unlocated("warning: macro '" + m + "' not used"));
             }
             VmdConfig config = new VmdConfig(localPrefix, inet6, prefix6, socketOwner, staggered, agentx, user,
-                    firmware, switches, new ArrayList<>(vms.values()));
+                    firmware, spareDevices, switches, new ArrayList<>(vms.values()));
             return new ParseResult(config, errors, warnings);
         }
 
@@ -462,6 +463,9 @@ public final class ConfigParser {
                     throw fail("firmware specified more than once");
                 }
                 firmware = realPath("firmware", path);
+            } else if (first.isWord("spare") && peek().isWord("devices")) {
+                next();
+                spareDevices = true;
             } else {
                 throw syntax();
             }

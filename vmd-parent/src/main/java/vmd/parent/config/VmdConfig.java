@@ -19,11 +19,13 @@ import java.util.Optional;
  * @param user           unprivileged user for the child processes ({@code user}, Linux)
  * @param firmware       firmware image for VMs without {@code boot} ({@code firmware}, Linux),
  *                       resolved, or null for the packaged SeaBIOS
+ * @param spareDevices   {@code spare devices} (Linux): keep a warm spare vioblk and vionet
+ *                       process, so a crashed device restarts without a JVM start
  * @param switches       every switch block, including disabled ones
  * @param vms            every VM that was declared without error, in order
  */
 public record VmdConfig(IpPrefix localPrefix, boolean localInet6, IpPrefix localPrefix6, Owner socketOwner,
-        StaggeredStart staggeredStart, Agentx agentx, String user, String firmware,
+        StaggeredStart staggeredStart, Agentx agentx, String user, String firmware, boolean spareDevices,
         List<SwitchConfig> switches, List<VmConfig> vms) {
 
     /** {@code staggered start parallel N delay N}. */
@@ -56,7 +58,7 @@ public record VmdConfig(IpPrefix localPrefix, boolean localInet6, IpPrefix local
 
     public static VmdConfig empty() {
         return new VmdConfig(DEFAULT_LOCAL_PREFIX, false, null, DEFAULT_SOCKET_OWNER, null, null,
-                Limits.DEFAULT_USER, null, List.of(), List.of());
+                Limits.DEFAULT_USER, null, false, List.of(), List.of());
     }
 
     public Optional<VmConfig> vm(String name) {

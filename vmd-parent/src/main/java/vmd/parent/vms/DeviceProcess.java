@@ -47,6 +47,7 @@ public final class DeviceProcess {
     private Privileges privileges;
     private Executor events;
     private Consumer<WaitStatus> onExit;
+    private SpareDevices spares;
     private Child child;
     private ImsgChannel channel;
     private boolean released;
@@ -79,6 +80,13 @@ public final class DeviceProcess {
      * device has been reaped, until {@link #release}.
      */
     public int start(ChildLauncher launcher, Privileges privileges, Executor events, Consumer<WaitStatus> onExit) {
+        return start(launcher, privileges, events, onExit, null);
+    }
+
+    /** As above; restarts take a warm spare process from {@code spares} (may be null) when one is there. */
+    int start(ChildLauncher launcher, Privileges privileges, Executor events, Consumer<WaitStatus> onExit,
+              SpareDevices spares) {
+        this.spares = spares;
         this.launcher = launcher;
         this.privileges = privileges;
         this.events = events;
@@ -108,8 +116,10 @@ public final class DeviceProcess {
     private int spawn(IntConsumer onReady) {
         int[] pair = UnixSockets.streamPair();
         Child c;
+        Child spare = onReady != null && spares != null ? spares.take(kind) : null;
         try {
-            c = launcher.spawn(new ChildSpec(kind, name, mainClass, List.of(), privileges.withNamespaces(Privileges.DEVICE_NAMESPACES)));
+            c = spare != null ? spare
+                    : launcher.spawn(new ChildSpec(kind, name, mainClass, List.of(), privileges.withNamespaces(Privileges.DEVICE_NAMESPACES)));
         } catch (RuntimeException e) {
             Fds.closeQuietly(pair[0]);
             Fds.closeQuietly(pair[1]);
@@ -119,6 +129,11 @@ public final class DeviceProcess {
         ImsgChannel channel = new ImsgChannel(c.socket(), name + " (pid " + c.pid() + ")");
         int[] vmEnd = {onReady == null ? -1 : pair[1]};
         try {
+            if (spare != null) {
+                log.info("{}: served by the spare {} process (pid {})", name, kind, c.pid());
+                c.rename(name);
+                channel.send(ImsgType.CHILD_NAME, vmd.imsg.Reason.of(name));
+            }
             for (Map.Entry<String, Integer> fd : fds.entrySet()) {
                 channel.send(Imsg.of(ImsgType.CHILD_FD, new ChildFd(fd.getKey())).withFd(fd.getValue()));
             }

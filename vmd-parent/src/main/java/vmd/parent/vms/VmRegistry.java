@@ -55,6 +55,7 @@ public final class VmRegistry implements VmProcess.Listener {
     private IpPrefix localPrefix = defaultLocalPrefix();
     private List<SwitchConfig> switches = List.of();
     private int restartLimit = RestartBudget.DEFAULT_LIMIT;
+    private final SpareDevices spares;
     private IpPrefix localPrefix6; // null: no local inet6
 
     public VmRegistry(Executor events, ChildLauncher launcher, Privileges privileges, String globalFirmware) {
@@ -62,6 +63,17 @@ public final class VmRegistry implements VmProcess.Listener {
         this.launcher = launcher;
         this.privileges = privileges;
         this.globalFirmware = globalFirmware;
+        this.spares = new SpareDevices(events, launcher, privileges);
+    }
+
+    /** vm.conf {@code spare devices}: keep a warm spare vioblk and vionet process for restarts. */
+    public void spareDevices(boolean on) {
+        spares.configure(on, privileges);
+    }
+
+    /** The warm spare processes' pids by kind (empty when spares are off). */
+    public Map<String, Integer> sparePids() {
+        return spares.pids();
     }
 
     /** Adds VMs from a (re)loaded config: new names are added, known ones keep running, as vmd does. */
@@ -113,6 +125,7 @@ public final class VmRegistry implements VmProcess.Listener {
 
     public void privileges(Privileges p) {
         this.privileges = p;
+        if (spares.enabled()) spares.configure(true, p);
     }
 
     public List<Vm> all() {
@@ -198,7 +211,7 @@ public final class VmRegistry implements VmProcess.Listener {
                         new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName,
                                 Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)), restartBudget(vm, VmParams.diskLabel(i)));
                 vm.devices.add(d); // released with the VM, or below if it fails to start
-                vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status)));
+                vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status), spares));
             }
         }
     }
@@ -263,7 +276,7 @@ public final class VmRegistry implements VmProcess.Listener {
                                 tapFds.length, host6 == null ? null : LocalAddresses6.inet6(host6)),
                         restartBudget(vm, VmParams.nicLabel(i)));
                 vm.devices.add(d);
-                vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status)));
+                vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status), spares));
                 log.info("{}: {} on {} lladdr {}{}{}{}{}", c.name(), devName, tap.name(), mac, locked ? " (locked)" : "",
                         sw != null ? " switch " + sw.name() + " (" + sw.ifname() + ")" : "",
                         ifc.local() ? " local " + LocalAddresses.text(guest) + " via " + LocalAddresses.text(host) : "",

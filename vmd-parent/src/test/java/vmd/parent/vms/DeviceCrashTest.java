@@ -51,6 +51,41 @@ class DeviceCrashTest {
     }
 
     @Test
+    void withSpareDevicesAKilledVioblkIsServedByTheWarmSpare() throws Exception {
+        Path disk = VmFixture.scratchDisk("crash-test3", 4 << 20);
+        try (VmFixture f = new VmFixture()) {
+            f.onEvents(() -> f.registry().spareDevices(true));
+            Vm vm = start(f, "warm", disk);
+            f.awaitConsole("VMDTEST READY", BOOT);
+            int spare = awaitSpare(f, -1);
+            int oldPid = f.onEvents(() -> vm.devices.get(0).pid());
+            assertNotEquals(spare, oldPid, "the device's first process is not the spare");
+            Signals.kill(oldPid, Signals.SIGKILL);
+            awaitReason(f, vm, "killed by signal 9; restarted");
+            // The spare became the device, and a new spare stands by.
+            assertEquals(spare, (int) f.onEvents(() -> vm.devices.get(0).pid()));
+            int next = awaitSpare(f, spare);
+            assertNotEquals(spare, next);
+            int mark = f.mark();
+            f.type("blk\r");
+            f.awaitConsole("VMDTEST OK blk", COMMAND, mark);
+        } finally {
+            VmFixture.deleteScratch(disk);
+        }
+    }
+
+    /** Waits for a spare vioblk process other than {@code not}; returns its pid. */
+    private static int awaitSpare(VmFixture f, int not) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            Integer pid = f.onEvents(() -> f.registry().sparePids().get("vioblk"));
+            if (pid != null && pid != not) return pid;
+            assertTrue(System.nanoTime() < deadline, "a spare vioblk process runs");
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
     void aDeviceBeyondItsRestartBudgetStaysDeadAndTheGuestsIoFails() throws Exception {
         Path disk = VmFixture.scratchDisk("crash-test2", 1 << 20);
         try (VmFixture f = new VmFixture()) {
