@@ -1,7 +1,7 @@
 #!/bin/bash
 # Start-up and footprint benchmark: vmd side by side with QEMU -accel kvm, in one run, on
 # the project's test guest (guest/, a bzImage that prints "VMDTEST READY" on COM1).
-# Usage: bench/start-run.sh [--rounds N (5)] [--no-build] [--keep] [--machine q35|pc]
+# Usage: bench/start-run.sh [--rounds N (5)] [--no-build] [--keep] [--no-spare] [--machine q35|pc]
 # Prints a Markdown table on stdout (medians over N rounds, min..max ranges, ours / QEMU
 # ratios); progress on stderr; logs and consoles in a private work dir under /tmp (removed
 # at the end unless --keep, or kept when the run fails). Root only (KVM, taps); the taps
@@ -38,13 +38,14 @@
 # a VM and survives its restarts.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-build=1 rounds=5 keep=0 machine=q35
-usage() { echo "usage: bench/start-run.sh [--rounds N] [--no-build] [--keep] [--machine q35|pc]" >&2; exit 2; }
+build=1 rounds=5 keep=0 machine=q35 spare=""
+usage() { echo "usage: bench/start-run.sh [--rounds N] [--no-build] [--keep] [--no-spare] [--machine q35|pc]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) [ $# -ge 2 ] || usage; rounds=$2; shift ;;
 	--no-build) build=0 ;;
 	--keep) keep=1 ;;
+	--no-spare) spare=--no-spare ;;
 	--machine) [ $# -ge 2 ] || usage; machine=$2; shift ;;
 	-h|--help) usage ;;
 	*) usage ;;
@@ -116,7 +117,7 @@ ip -n "$NS" link set lo up
 
 set +e
 python3 "$ROOT/bench/start/bench.py" --root "$ROOT" --work "$work" --guest "$guest" --netns "$NS" \
-	--rounds "$rounds" --machine "$machine"
+	--rounds "$rounds" --machine "$machine" $spare
 status=$?
 set -e
 [ "$status" = 0 ] || echo "bench/start-run.sh: failed (exit $status)" >&2

@@ -38,7 +38,9 @@ public final class ChildJvmFlags {
     public static void main(String[] args) {
         if (args.length != 1) throw new IllegalArgumentException("usage: ChildJvmFlags KIND");
         List<String> flags = new ArrayList<>(of(args[0]));
-        flags.addAll(AotCache.options(System.getProperty("java.class.path"), args[0]));
+        String cp = ChildClassPath.forKind(System.getProperty("java.class.path"), args[0]);
+        flags.addAll(AotCache.options(cp, args[0]));
+        flags.addAll(List.of("-cp", cp));
         System.out.println(String.join(" ", flags));
     }
 

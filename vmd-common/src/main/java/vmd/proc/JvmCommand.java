@@ -5,7 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * How to start a child JVM: which java, which class path, and the flags of its kind
+ * How to start a child JVM: which java, the class path of its kind ({@link ChildClassPath}),
+ * and the flags of its kind
  * ({@link ChildJvmFlags}) with the kind's AOT cache when the build made one
  * ({@link AotCache}: DESIGN.md section 8, ~100 ms to ready instead of ~200 ms).
  */
@@ -23,14 +24,15 @@ public record JvmCommand(Path java, String classPath, List<String> extraOptions)
 
     /** argv for a child of {@code kind} running {@code mainClass args...}. */
     public List<String> argv(String kind, List<String> options, String mainClass, List<String> args) {
+        String cp = ChildClassPath.forKind(classPath, kind);
         List<String> argv = new ArrayList<>();
         argv.add(java.toString());
         argv.addAll(ChildJvmFlags.of(kind));
-        argv.addAll(AotCache.options(classPath, kind));
+        argv.addAll(AotCache.options(cp, kind));
         argv.addAll(extraOptions);
         argv.addAll(options);
         argv.add("-cp");
-        argv.add(classPath);
+        argv.add(cp);
         argv.add(mainClass);
         argv.addAll(args);
         return argv;

@@ -19,6 +19,7 @@ import vmd.memory.GuestMemory;
 import vmd.memory.MemoryRegion;
 import vmd.parent.control.ControlServer;
 import vmd.proc.AotCache;
+import vmd.proc.ChildClassPath;
 import vmd.proc.ChildJvmFlags;
 import vmd.sys.Fds;
 import vmd.sys.PollSet;
@@ -47,13 +48,19 @@ public final class AotTraining {
             train(args[1]);
             System.exit(0); // the cache is written at exit
         }
-        String cp = System.getProperty("java.class.path");
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        String full = System.getProperty("java.class.path");
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
         for (String kind : KINDS) {
+            // The kind's own class path first (a cache serves a class path it is a prefix of,
+            // or equal to), then the rest, which the training itself runs from.
+            String cp = ChildClassPath.forKind(full, kind);
+            List<String> rest = new ArrayList<>(List.of(full.split(java.io.File.pathSeparator)));
+            rest.removeAll(List.of(cp.split(java.io.File.pathSeparator)));
+            if (!rest.isEmpty()) cp = cp + java.io.File.pathSeparator + String.join(java.io.File.pathSeparator, rest);
             Path cache = AotCache.pathFor(cp, kind);
             if (cache == null) throw new IllegalStateException("AOT caches need a class path of jars, not " + cp);
             Files.deleteIfExists(cache);
-            List<String> argv = new ArrayList<>(List.of(java.toString()));
+            List<String> argv = new ArrayList<>(List.of(javaBin.toString()));
             argv.addAll(ChildJvmFlags.of(kind));
             argv.addAll(List.of("-Xlog:aot=warning", "-XX:AOTCacheOutput=" + cache, "-Dvmd.log.level=WARN",
                     "-cp", cp, AotTraining.class.getName(), "--kind", kind));
@@ -74,6 +81,7 @@ public final class AotTraining {
         signals();
         loadPackages(kind);
         if (kind.equals("control")) controlServer();
+        else vhostUserSession();
     }
 
     /** The vm process's create-seal-map and a device's map-received, both under the sealed contract. */
@@ -153,6 +161,74 @@ public final class AotTraining {
                 }
             }
         }
+    }
+
+    /**
+     * A vhost-user session as a device's start and restart have it: our front-end (the vm
+     * process's code) against a vioblk back-end on a socketpair, through the handshake,
+     * SET_MEM_TABLE, a ring start, a reconnect with the setup replayed, and the close. The
+     * back-end's generic half is every device kind's; the string concatenations, lambdas
+     * and message paths it runs are linked in the cache instead of at each start.
+     */
+    private static void vhostUserSession() throws Exception {
+        Path dir = Files.createTempDirectory("vmd-aot");
+        Path image = dir.resolve("disk.raw");
+        Files.write(image, new byte[1 << 20]);
+        List<MemoryRegion> layout = List.of(new MemoryRegion(0, 4 << 20, 0));
+        GuestMemory memory = GuestMemory.create("aot-session", layout);
+        int kick = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK), call = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
+        vmd.vm.vhostuser.VhostUserFrontendDevice front = null;
+        List<Thread> backends = new ArrayList<>();
+        try {
+            int[] first = UnixSockets.streamPair();
+            backends.add(serveBlock(image, first[1]));
+            front = new vmd.vm.vhostuser.VhostUserFrontendDevice(memory, first[0],
+                    new vmd.vm.vhostuser.VhostUserFrontendDevice.Options("aot0", vmd.virtio.VirtioIds.BLOCK, 1, 256, 60));
+            front.attach(new vmd.vm.virtio.DeviceEvents() {
+                @Override
+                public void configChanged() {}
+
+                @Override
+                public void needsReset(String why) {}
+            });
+            front.readConfig(0, new byte[8]);
+            long features = front.deviceFeatures() & (vmd.virtio.VirtioFeatures.bit(vmd.virtio.VirtioFeatures.VERSION_1)
+                    | vmd.virtio.VirtioFeatures.bit(vmd.virtio.VirtioFeatures.RING_EVENT_IDX));
+            front.setDriverFeatures(features);
+            front.startQueue(new vmd.vm.virtio.QueueSetup(0, 256, 0x10000, 0x20000, 0x30000, kick, call, features, 0));
+            int[] second = UnixSockets.streamPair();
+            backends.add(serveBlock(image, second[1]));
+            front.reconnect(second[0]);
+            front.stopQueue(0);
+        } finally {
+            if (front != null) front.close();
+            for (Thread t : backends) t.join(10_000);
+            Fds.close(kick);
+            Fds.close(call);
+            Fds.close(memory.fd());
+            Files.deleteIfExists(image);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static Thread serveBlock(Path image, int socket) throws IOException {
+        vmd.vioblk.BlockDevice device = new vmd.vioblk.BlockDevice("aot0",
+                vmd.vioblk.disk.Qcow2Chain.open(image, false), 1, "aot");
+        Thread t = new Thread(() -> {
+            try {
+                new vmd.vhostuser.VhostUserBackend(device, "aot0").serve(socket);
+            } catch (Exception e) {
+                // the front-end went away: the session is over
+            } finally {
+                try {
+                    device.close();
+                } catch (IOException ignored) {
+                    // nothing was written
+                }
+            }
+        }, "aot-backend");
+        t.start();
+        return t;
     }
 
     /** The control process's Netty server on a listening socket, with one client. */
