@@ -29,6 +29,7 @@ VMD_HOME="$ROOT/build/vmd"
 set +u; . "$VMD_HOME/bin/vmd-env"; set -u
 # vionet gets the flags and AOT cache vmd gives a vionet process.
 VIONET_FLAGS=$($JAVA $VMD_JVM_FLAGS -cp "$VMD_CP" vmd.proc.ChildJvmFlags vionet)
+VIONET_CP=$($JAVA $VMD_JVM_FLAGS -cp "$VMD_CP" vmd.proc.ChildJvmFlags --class-path vionet)
 
 [ -n "$dir" ] || dir=$(mktemp -d /tmp/vmd-netbench.XXXXXX)
 mkdir -p "$dir"
@@ -79,7 +80,7 @@ boot() { # boot NAME NETDEV-ARGS...
 
 # --- ours: vionet (the distribution's JVM flags and class path) on the tap
 tap_up
-ip netns exec "$NS" $JAVA $VIONET_FLAGS -Dvmd.log.level=WARN -cp "$VMD_CP" vmd.vionet.VionetMain \
+ip netns exec "$NS" $JAVA $VIONET_FLAGS -Dvmd.log.level=WARN -cp "$VIONET_CP" vmd.vionet.VionetMain \
 	--socket-path "$dir/vionet.sock" --tap "$TAP" --mac "$MAC" --local "$HOST/31" > "$dir/vionet.log" 2>&1 &
 vpid=$!; pids+=("$vpid")
 for _ in $(seq 100); do [ -S "$dir/vionet.sock" ] && break; sleep 0.1; done

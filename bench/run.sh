@@ -15,8 +15,9 @@ VMD_HOME="$ROOT/build/vmd"
 set +u; . "$VMD_HOME/bin/vmd-env"; set -u
 # The back-end gets exactly the class path, flags and AOT cache vmd gives a vioblk process;
 # the harness adds the bench jar.
+VIOBLK_CP=$($JAVA $VMD_JVM_FLAGS -cp "$VMD_CP" vmd.proc.ChildJvmFlags --class-path vioblk)
 VMD_JVM_FLAGS=$($JAVA $VMD_JVM_FLAGS -cp "$VMD_CP" vmd.proc.ChildJvmFlags vioblk)
 export VMD_JVM_FLAGS
 exec $JAVA --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Dvmd.log.level=WARN \
 	-cp "$ROOT/bench/target/vmd-bench.jar:$VMD_CP" vmd.bench.BlkBench \
-	--vioblk-classpath "$VMD_CP" "$@"
+	--vioblk-classpath "$VIOBLK_CP" "$@"

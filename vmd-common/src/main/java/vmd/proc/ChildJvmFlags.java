@@ -32,15 +32,21 @@ public final class ChildJvmFlags {
     private ChildJvmFlags() {}
 
     /**
-     * Prints a kind's flags, with its AOT cache if the class path's lib/ has one, for
-     * scripts that start a back-end the way vmd does (bench/): {@code ChildJvmFlags KIND}.
+     * Prints a kind's flags, with its AOT cache if the class path's lib/ has one, or with
+     * {@code --class-path} its class path, for scripts that start a back-end the way vmd
+     * does (bench/): {@code ChildJvmFlags [--class-path] KIND}.
      */
     public static void main(String[] args) {
-        if (args.length != 1) throw new IllegalArgumentException("usage: ChildJvmFlags KIND");
-        List<String> flags = new ArrayList<>(of(args[0]));
-        String cp = ChildClassPath.forKind(System.getProperty("java.class.path"), args[0]);
-        flags.addAll(AotCache.options(cp, args[0]));
-        flags.addAll(List.of("-cp", cp));
+        boolean classPath = args.length == 2 && args[0].equals("--class-path");
+        if (args.length != 1 && !classPath) throw new IllegalArgumentException("usage: ChildJvmFlags [--class-path] KIND");
+        String kind = args[args.length - 1];
+        String cp = ChildClassPath.forKind(System.getProperty("java.class.path"), kind);
+        if (classPath) {
+            System.out.println(cp);
+            return;
+        }
+        List<String> flags = new ArrayList<>(of(kind));
+        flags.addAll(AotCache.options(cp, kind));
         System.out.println(String.join(" ", flags));
     }
 

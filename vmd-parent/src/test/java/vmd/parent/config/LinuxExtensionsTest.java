@@ -1,6 +1,9 @@
 package vmd.parent.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static vmd.parent.config.TestSupport.errors;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static vmd.parent.config.TestSupport.ok;
 import static vmd.parent.config.TestSupport.onlyVm;
@@ -41,6 +44,15 @@ class LinuxExtensionsTest {
         assertEquals("vmd", c.user());
         assertEquals("/opt/bios.bin", c.firmware());
         assertNull(ok("").firmware());
+    }
+
+    @Test
+    void spareDevicesIsOffUnlessSaid() {
+        assertTrue(ok("spare devices\n").spareDevices());
+        assertFalse(ok("").spareDevices());
+        assertFalse(errors("spare\n").isEmpty(), "spare alone is a syntax error");
+        assertFalse(errors("spare disks\n").isEmpty(), "only devices may be spare");
+        assertTrue(errors("spare = \"x\"\n").isEmpty(), "spare stays usable as a macro name");
     }
 
     @Test

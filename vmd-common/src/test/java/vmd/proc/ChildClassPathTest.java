@@ -1,0 +1,26 @@
+package vmd.proc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class ChildClassPathTest {
+    private static final String DIST = String.join(":", "/l/jnr-constants.jar", "/l/jnr-ffi.jar", "/l/logback-classic.jar",
+            "/l/logback-core.jar", "/l/netty-common.jar", "/l/slf4j-api.jar", "/l/vmd-common.jar", "/l/vmd-parent.jar",
+            "/l/vmd-vioblk.jar", "/l/vmd-vionet.jar", "/l/vmd-vm.jar");
+
+    @Test
+    void aDeviceGetsItsOwnJarTheSharedLibraryAndLoggingOnly() {
+        assertEquals("/l/jnr-constants.jar:/l/logback-classic.jar:/l/logback-core.jar:/l/slf4j-api.jar:/l/vmd-common.jar:/l/vmd-vioblk.jar",
+                ChildClassPath.forKind(DIST, "vioblk"));
+        assertEquals("/l/jnr-constants.jar:/l/logback-classic.jar:/l/logback-core.jar:/l/slf4j-api.jar:/l/vmd-common.jar:/l/vmd-vm.jar",
+                ChildClassPath.forKind(DIST, "vm"));
+    }
+
+    @Test
+    void theControlProcessAndOtherLayoutsKeepTheWholePath() {
+        assertEquals(DIST, ChildClassPath.forKind(DIST, "control"));
+        String build = "/src/vmd-common/target/classes:/m2/vmd-vioblk-0.1.0-SNAPSHOT.jar:/m2/slf4j-api-2.0.17.jar";
+        assertEquals(build, ChildClassPath.forKind(build, "vioblk"));
+    }
+}
