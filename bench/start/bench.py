@@ -83,6 +83,16 @@ class Console:
                 raise Fail(f"{what or pattern!r} not seen on the console within {timeout:.0f} s; last output:\n{tail}")
             self.pump(min(left, 0.5))
 
+    def blk(self, what, timeout=30):
+        """Types `blk` and waits for its VMDTEST line; returns the seconds it took."""
+        mk = self.mark()
+        t_w = time.time()
+        self.write(b"blk\r")
+        mm, t_ok = self.wait(rb"VMDTEST (OK|FAIL)[^\r\n]* blk", timeout, mk, "VMDTEST OK blk")
+        if mm.group(1) != b"OK":
+            raise Fail(f"{what}: blk failed: {bytes(self.buf[mk:]).decode(errors='replace')}")
+        return t_ok - t_w
+
     def write(self, data):
         os.write(self.wfd, data)
 
@@ -360,13 +370,7 @@ class Bench:
 
             # blk without a kill: the baseline
             time.sleep(0.2)
-            mk = con.mark()
-            t_w = time.time()
-            con.write(b"blk\r")
-            mm, t_ok = con.wait(rb"VMDTEST (OK|FAIL)[^\r\n]* blk", 30, mk, "VMDTEST OK blk")
-            if mm.group(1) != b"OK":
-                raise Fail(f"vmd round {r}: blk failed: {bytes(con.buf[mk:]).decode(errors='replace')}")
-            blk = t_ok - t_w
+            blk = con.blk(f"vmd round {r}")
             self.res["vmd_blk"].append(blk * 1000)
 
             # footprint, settled
@@ -517,14 +521,9 @@ class Bench:
             self.res[f"qemu_ready_{firmware}"].append((t_ready - t0) * 1000)
             say(f"QEMU ({firmware}) round {r}: READY {1000 * (t_ready - t0):.0f} ms after exec of qemu-system-x86_64")
             time.sleep(0.2)
-            mk = con.mark()
-            t_w = time.time()
-            con.write(b"blk\r")
-            mm, t_ok = con.wait(rb"VMDTEST (OK|FAIL)[^\r\n]* blk", 30, mk, "VMDTEST OK blk")
-            if mm.group(1) != b"OK":
-                raise Fail(f"QEMU ({firmware}) round {r}: blk failed: {bytes(con.buf[mk:]).decode(errors='replace')}")
+            blk = con.blk(f"QEMU ({firmware}) round {r}")
             if firmware == "seabios":
-                self.res["qemu_blk"].append((t_ok - t_w) * 1000)
+                self.res["qemu_blk"].append(blk * 1000)
                 time.sleep(1.0)
                 self.mem["qemu"].append(smaps(self.qemu.pid))
                 self.mem["qsd"].append(smaps(self.qsd.pid))

@@ -8,6 +8,14 @@ import java.util.List;
  * bench/README.md "Start-up and footprint"). The AOT training run uses the same flags,
  * or the children's JVMs would refuse the cache.
  *
+ * <p>Measured on a vioblk process, 1 s after start (RSS / PSS, MiB): these flags with the
+ * AOT cache 54.7 / 52.9, without the cache 64.5 / 62.5; {@code -Xms8m}, {@code -Xmn2m},
+ * {@code -Xss256k}, {@code MALLOC_ARENA_MAX=1} or {@code -XX:CICompilerCount=2} each change
+ * it by under 1 MiB, C1 only ({@code -XX:TieredStopAtLevel=1}) saves ~2 MiB, compact object
+ * headers cost 6 MiB. What remains is the JVM's floor: ~16 MiB of class metadata mapped
+ * from the cache and relocated (so private to the process), libjvm's text (shared between
+ * all of vmd's JVMs, so it counts in PSS only in part) and a few MiB of heap.
+ *
  * <ul>
  *   <li>Serial GC: one collector, no GC worker threads or their stacks and card tables;
  *       a child's heap is small and its pauses are short.
