@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The jars each kind of child gets: its own module, the shared library and logging, and
- * nothing else (no jnr-ffi, no Netty in a device process). A shorter class path is less
+ * The jars each kind of child gets: its own module, the shared library and the logging
+ * API, and nothing else (no jnr-ffi, no Netty, no Logback in a device process). A shorter class path is less
  * code a compromised child could reach, a smaller AOT cache, and a faster start: every
  * service lookup (logging's providers and configurators) opens every jar on the path.
  *
@@ -17,8 +17,7 @@ import java.util.Set;
  * any other class path (a build tree, a test's copy) is passed on whole.
  */
 public final class ChildClassPath {
-    private static final Set<String> COMMON = Set.of("vmd-common.jar", "slf4j-api.jar", "logback-classic.jar",
-            "logback-core.jar", "jnr-constants.jar");
+    private static final Set<String> COMMON = Set.of("vmd-common.jar", "slf4j-api.jar", "jnr-constants.jar");
     private static final Map<String, String> OWN = Map.of("vm", "vmd-vm.jar", "vioblk", "vmd-vioblk.jar",
             "vionet", "vmd-vionet.jar");
 

@@ -58,7 +58,7 @@ public final class ChildSession {
             synchronized (ChildSession.this) {
                 if (config == null) {
                     if (msg.type() == ImsgType.CHILD_NAME) {
-                        LogConfigurator.rename(msg.decode(vmd.imsg.Reason::decode).text()); // a spare taking a device
+                        Logging.rename(msg.decode(vmd.imsg.Reason::decode).text()); // a spare taking a device
                         return;
                     }
                     if (msg.type() == ImsgType.CHILD_FD) {

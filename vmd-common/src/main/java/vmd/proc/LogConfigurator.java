@@ -11,10 +11,11 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 import org.slf4j.Logger;
 
 /**
- * Every vmd process's logging, set up in code: stderr, each line prefixed with the
+ * The parent's (and vmctl's) logging on Logback, set up in code: stderr, each line prefixed with the
  * process's name ("vmd", "vm web", "vioblk web/disk0"), vmd's loggers at
  * {@code -Dvmd.log.level} (INFO by default), everything else at WARN. A daemonized parent
  * switches to syslog at run time (it replaces the appender named {@link #APPENDER}).
+ * Children log through {@link ChildLog} in the same format.
  *
  * <p>In code rather than logback.xml because parsing the XML (Joran, a SAX parser) cost
  * every child ~60 ms of its start, even from an AOT cache. Found by logback through
@@ -48,9 +49,13 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         return encoder;
     }
 
-    /** A spare device process became {@code processName}: its lines say so from now on. */
-    public static void rename(String processName) {
-        System.setProperty("vmd.process", processName);
+    /** vmd's loggers at {@code level} (Logging.setLevel in a process on Logback). */
+    static void setLevel(String level) {
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("vmd")).setLevel(Level.toLevel(level, Level.INFO));
+    }
+
+    /** The process's lines carry {@code processName} from now on (Logging.rename on Logback). */
+    static void rename(String processName) {
         if (!(org.slf4j.LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx)) return;
         if (ctx.getLogger(Logger.ROOT_LOGGER_NAME).getAppender(APPENDER) instanceof ConsoleAppender<ILoggingEvent> a) {
             a.setEncoder(encoder(ctx, processName));

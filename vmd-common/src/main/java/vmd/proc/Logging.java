@@ -1,10 +1,12 @@
 package vmd.proc;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Run-time log level for vmd's loggers ({@code vmd -v}, {@code vmctl log verbose|brief}); children inherit it. */
+/**
+ * Run-time log level for vmd's loggers ({@code vmd -v}, {@code vmctl log verbose|brief});
+ * children inherit it. Children log through {@link ChildLog}, the parent through Logback
+ * ({@link LogConfigurator}); this class serves both without loading Logback in a child.
+ */
 public final class Logging {
     private Logging() {}
 
@@ -14,7 +16,15 @@ public final class Logging {
     }
 
     public static void setLevel(String level) {
-        ((Logger) LoggerFactory.getLogger("vmd")).setLevel(Level.toLevel(level, Level.INFO));
         System.setProperty("vmd.log.level", level);
+        if (LoggerFactory.getILoggerFactory() instanceof ChildLog.Factory) ChildLog.setLevel(level);
+        else LogConfigurator.setLevel(level);
+    }
+
+    /** A spare device process became {@code processName}: its lines say so from now on. */
+    public static void rename(String processName) {
+        System.setProperty("vmd.process", processName);
+        if (LoggerFactory.getILoggerFactory() instanceof ChildLog.Factory) ChildLog.rename(processName);
+        else LogConfigurator.rename(processName);
     }
 }

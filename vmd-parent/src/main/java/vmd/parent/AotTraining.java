@@ -113,6 +113,12 @@ public final class AotTraining {
         a.send(Imsg.of(ImsgType.CHILD_READY, new ChildReady("vm", 1)));
         Imsg msg = got.get(10, TimeUnit.SECONDS);
         msg.decode(ChildReady::decode);
+        // Each device's configuration, as its CHILD_CONFIG carries it.
+        Imsg.of(ImsgType.CHILD_CONFIG, new vmd.imsg.VioblkParams("disk0", false, List.of("qcow2", "raw"), "aot", 2))
+                .decode(vmd.imsg.VioblkParams::decode);
+        Imsg.of(ImsgType.CHILD_CONFIG, new vmd.imsg.VionetParams("net0", "aot", 0xfee1ba000001L, true, 1, 2, 0xfee1ba000002L))
+                .decode(vmd.imsg.VionetParams::decode);
+        Imsg.of(ImsgType.CHILD_NAME, vmd.imsg.Reason.of("vioblk aot/disk0")).decode(vmd.imsg.Reason::decode);
         if (msg.hasFd()) Fds.close(msg.fd());
         a.close();
         b.close();
