@@ -175,7 +175,11 @@ public final class LibC {
     }
 
     public long read(int fd, MemorySegment buf, long count) {
-        return read(fd, buf.address(), count);
+        try {
+            return read(fd, buf.address(), count);
+        } finally {
+            Reference.reachabilityFence(buf);
+        }
     }
 
     public long read(int fd, long buf, long count) {
@@ -183,7 +187,11 @@ public final class LibC {
     }
 
     public long write(int fd, MemorySegment buf, long count) {
-        return write(fd, buf.address(), count);
+        try {
+            return write(fd, buf.address(), count);
+        } finally {
+            Reference.reachabilityFence(buf);
+        }
     }
 
     public long write(int fd, long buf, long count) {
