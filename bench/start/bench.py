@@ -107,26 +107,17 @@ HEADER = re.compile(rb"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$")
 
 def smaps(pid):
     """KiB: Rss and Pss of every mapping but the /memfd: ones (guest RAM), and of those."""
-    rss = pss = mrss = mpss = 0
+    kib = {"rss": 0, "pss": 0, "memfd_rss": 0, "memfd_pss": 0}
     memfd = False
     with open(f"/proc/{pid}/smaps", "rb") as f:
         for line in f:
             h = HEADER.match(line)
             if h:
                 memfd = h.group(1).startswith(b"/memfd:")
-            elif line.startswith(b"Rss:"):
-                v = int(line.split()[1])
-                if memfd:
-                    mrss += v
-                else:
-                    rss += v
-            elif line.startswith(b"Pss:"):
-                v = int(line.split()[1])
-                if memfd:
-                    mpss += v
-                else:
-                    pss += v
-    return {"rss": rss / MIB, "pss": pss / MIB, "memfd_rss": mrss / MIB, "memfd_pss": mpss / MIB}
+            elif line.startswith((b"Rss:", b"Pss:")):
+                key = ("memfd_" if memfd else "") + line[:3].decode().lower()
+                kib[key] += int(line.split()[1])
+    return {k: v / MIB for k, v in kib.items()}
 
 
 def cmdline(pid):
