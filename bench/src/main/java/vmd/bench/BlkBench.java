@@ -214,7 +214,7 @@ public final class BlkBench {
                 long ready = (System.nanoTime() - t0) / 1_000_000;
                 startMillis.computeIfAbsent(format, k -> new LinkedHashMap<>()).put(which, ready);
                 progress.printf("%s %s: pid %d, socket after %d ms%n", format, b.name, b.pid(), ready);
-                BlkDriver d = new BlkDriver(UnixListener.connect(b.socket), which + "-" + format, o.eventIdx);
+                BlkDriver d = new BlkDriver(UnixListener.connect(b.socket, 10_000), which + "-" + format, o.eventIdx);
                 drivers.put(which, d);
                 eventIdxUsed &= d.eventIdx();
                 if (d.capacityBytes() < (4L << 20)) throw new IllegalStateException("image too small: " + d.capacityBytes());

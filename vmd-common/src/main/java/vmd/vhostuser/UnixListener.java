@@ -67,6 +67,24 @@ public final class UnixListener implements AutoCloseable {
     }
 
     /**
+     * As {@link #connect(Path)}, retrying for up to {@code patienceMillis} while the socket
+     * is not there or not yet listening: a back-end program (qemu-storage-daemon) may
+     * create its socket file before it calls listen(2).
+     */
+    public static int connect(Path path, long patienceMillis) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + patienceMillis * 1_000_000;
+        while (true) {
+            try {
+                return connect(path);
+            } catch (IOException e) {
+                boolean notYet = e.getMessage().contains("ECONNREFUSED") || e.getMessage().contains("ENOENT");
+                if (!notYet || System.nanoTime() > deadline) throw e;
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    /**
      * Connects to a listening socket at {@code path} (a front-end reaching a back-end
      * started with --socket-path, e.g. qemu-storage-daemon); returns the connected,
      * close-on-exec socket.

@@ -51,7 +51,7 @@ class QemuStorageDaemonInteropTest {
         VhostUserFrontendDevice dev = null;
         try {
             assertTrue(TestRing.eventually(10_000, () -> Files.exists(sock)), "qemu-storage-daemon socket");
-            dev = new VhostUserFrontendDevice(mem, UnixListener.connect(sock),
+            dev = new VhostUserFrontendDevice(mem, UnixListener.connect(sock, 10_000), // qsd listens after creating it
                     new VhostUserFrontendDevice.Options("qsd", VirtioIds.BLOCK, 1, 128, 60, 5000));
             List<String> resets = new ArrayList<>();
             dev.attach(new DeviceEvents() {
