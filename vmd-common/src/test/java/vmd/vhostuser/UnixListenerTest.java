@@ -50,6 +50,40 @@ class UnixListenerTest {
     }
 
     @Test
+    void aPatientConnectWaitsForTheListenerAndGivesUpInTime() throws Exception {
+        Path path = dir.resolve("late.sock");
+        Thread late = new Thread(() -> {
+            try {
+                Thread.sleep(200);
+                UnixListener l = UnixListener.listen(path);
+                l.accept();
+                l.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        late.start();
+        int fd = UnixListener.connect(path, 5000);
+        assertTrue(fd >= 0);
+        vmd.sys.Fds.close(fd);
+        late.join(5000);
+        IOException e = assertThrows(IOException.class, () -> UnixListener.connect(dir.resolve("never"), 100));
+        assertTrue(e.getMessage().contains("ENOENT"), e.getMessage());
+    }
+
+    @Test
+    void listeningSocketAppearsOnlyWhenListening() throws Exception {
+        // The file is renamed into place after listen(2): whoever sees it can connect.
+        Path path = dir.resolve("ready.sock");
+        try (UnixListener l = UnixListener.listen(path)) {
+            try (var files = Files.list(dir)) {
+                assertEquals(List.of(path), files.filter(f -> f.getFileName().toString().contains("ready")).toList());
+            }
+            vmd.sys.Fds.close(UnixListener.connect(path));
+        }
+    }
+
+    @Test
     void serverServesOneFrontEndAfterAnother() throws Exception {
         Path path = dir.resolve("b.sock");
         EchoDevice device = new EchoDevice(1, 8);
