@@ -44,7 +44,7 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
     private static PatternLayoutEncoder encoder(LoggerContext ctx, String processName) {
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(ctx);
-        encoder.setPattern("%d{HH:mm:ss.SSS} " + processName.replace("%", "%%") + ": %-5level %msg%n");
+        encoder.setPattern("%d{HH:mm:ss.SSS} " + processName.replaceAll("([%\\\\()])", "\\\\$1") + ": %-5level %msg%n");
         encoder.start();
         return encoder;
     }

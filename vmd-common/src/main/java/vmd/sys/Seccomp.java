@@ -89,7 +89,12 @@ public final class Seccomp {
         prog.set(Native.U16, 0, (short) (filter.length / 8));
         prog.set(Native.U64, 8, insns.address());
         Prctl.setNoNewPrivs();
-        Native.check("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC)",
-                Native.libc().syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, prog.address()));
+        try {
+            Native.check("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC)",
+                    Native.libc().syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, prog.address()));
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(insns); // the kernel reads them by address
+            java.lang.ref.Reference.reachabilityFence(prog);
+        }
     }
 }

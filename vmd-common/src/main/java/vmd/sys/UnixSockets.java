@@ -48,7 +48,9 @@ public final class UnixSockets {
     }
 
     // struct msghdr and struct cmsghdr on x86-64 (DESIGN.md section 8).
-    private static final int MSGHDR_SIZE = 56, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_CONTROL = 32, MSG_CONTROLLEN = 40;
+    private static final int MSGHDR_SIZE = 56, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_CONTROL = 32, MSG_CONTROLLEN = 40,
+            MSG_FLAGS = 48;
+    private static final int MSG_CTRUNC = 0x8, EMSGSIZE = 90;
     private static final int CMSG_HDR = 16, CMSG_LEVEL = 8, CMSG_TYPE = 12;
 
     /**
@@ -121,6 +123,11 @@ public final class UnixSockets {
             long n = libc().recvmsg(sock, msg, MSG_CMSG_CLOEXEC);
             if (n < 0) throw new NativeException("recvmsg", Native.errno());
             int[] fds = descriptors(control, msg.get(U64, MSG_CONTROLLEN));
+            if ((msg.get(U32, MSG_FLAGS) & MSG_CTRUNC) != 0) {
+                // More descriptors than we take: the kernel dropped some. Refuse the message whole.
+                for (int fd : fds) Fds.closeQuietly(fd);
+                throw new NativeException("recvmsg: more than " + MAX_FDS + " descriptors (MSG_CTRUNC)", EMSGSIZE);
+            }
             if (into.isDirect()) into.position(into.position() + (int) n);
             else into.put(window.asSlice(0, n).asByteBuffer());
             return new Received((int) n, fds);

@@ -114,7 +114,6 @@ public final class VmdMain implements ControlRequests.Daemon {
         this.registry = new VmRegistry(events, launcher, Privileges.of(config.user()), config.firmware());
         registry.network(config.localPrefix(), config.switches());
         registry.inet6(localPrefix6(config));
-        registry.spareDevices(config.spareDevices());
     }
 
     /** {@code local inet6}'s prefix; without one, a random ULA prefix made once per daemon, as OpenBSD's vmd. */
@@ -140,6 +139,9 @@ public final class VmdMain implements ControlRequests.Daemon {
         }));
         events.submit(() -> {
             control.start();
+            // Spares after the switch to syslog: a spare becomes a device process, and no
+            // child may keep the starting terminal as its stdio.
+            registry.spareDevices(config.spareDevices());
             registry.define(config.vms(), config.firmware());
             for (VmConfig c : config.vms()) loadedNames.add(c.name());
         }).get();

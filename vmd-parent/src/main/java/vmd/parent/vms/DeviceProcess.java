@@ -114,12 +114,16 @@ public final class DeviceProcess {
     }
 
     private int spawn(IntConsumer onReady) {
+        return spawn(onReady, onReady != null && spares != null);
+    }
+
+    private int spawn(IntConsumer onReady, boolean trySpare) {
+        Privileges sandboxed = privileges.withNamespaces(Privileges.DEVICE_NAMESPACES);
         int[] pair = UnixSockets.streamPair();
         Child c;
-        Child spare = onReady != null && spares != null ? spares.take(kind) : null;
+        Child spare = trySpare ? spares.take(kind, sandboxed) : null;
         try {
-            c = spare != null ? spare
-                    : launcher.spawn(new ChildSpec(kind, name, mainClass, List.of(), privileges.withNamespaces(Privileges.DEVICE_NAMESPACES)));
+            c = spare != null ? spare : launcher.spawn(new ChildSpec(kind, name, mainClass, List.of(), sandboxed));
         } catch (RuntimeException e) {
             Fds.closeQuietly(pair[0]);
             Fds.closeQuietly(pair[1]);
@@ -143,7 +147,17 @@ public final class DeviceProcess {
             // The child died at once or the channel broke: nothing of this attempt may linger.
             channel.close();
             Fds.closeQuietly(pair[1]);
-            Signals.kill(c.pid(), Signals.SIGKILL);
+            try {
+                Signals.kill(c.pid(), Signals.SIGKILL);
+            } catch (RuntimeException gone) {
+                // it is dead already
+            }
+            Fds.closeQuietly(pair[0]);
+            pair[0] = -1; // closed: the finally below must not close a number the retry reuses
+            if (spare != null) {
+                log.warn("{}: the spare {} process (pid {}) failed ({}); starting a new one", name, kind, c.pid(), e.getMessage());
+                return spawn(onReady, false);
+            }
             throw e;
         } finally {
             Fds.closeQuietly(pair[0]);

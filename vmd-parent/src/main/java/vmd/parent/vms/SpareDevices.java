@@ -57,11 +57,27 @@ final class SpareDevices {
      * A running spare of {@code kind} that now belongs to the caller, or null (none, or
      * spares are off). A new spare is spawned behind it.
      */
-    Child take(String kind) {
+    Child take(String kind, Privileges wanted) {
         Child c = spares.remove(kind);
         if (enabled && KINDS.containsKey(kind)) events.execute(() -> refill(kind));
-        if (c == null || c.exit().isDone()) return null;
+        if (c == null) return null;
+        if (c.exit().isDone() || !c.spec().privileges().equals(wanted)) {
+            // dead, or from before a change of user: the device gets a fresh process
+            discard(c);
+            return null;
+        }
         return c;
+    }
+
+    private static void discard(Child c) {
+        if (!c.exit().isDone()) {
+            try {
+                Signals.kill(c.pid(), Signals.SIGKILL);
+            } catch (vmd.sys.NativeException gone) {
+                // it exited meanwhile
+            }
+        }
+        Fds.closeQuietly(c.socket());
     }
 
     /** The spare processes' pids by kind, for status and tests. */
@@ -92,10 +108,10 @@ final class SpareDevices {
 
     /** Stops every spare (spares off, a new user, vmd exiting). */
     void killAll() {
-        for (Child c : spares.values()) {
-            Signals.kill(c.pid(), Signals.SIGKILL);
-            Fds.closeQuietly(c.socket());
+        try {
+            for (Child c : spares.values()) discard(c);
+        } finally {
+            spares.clear();
         }
-        spares.clear();
     }
 }
