@@ -412,6 +412,10 @@ class Bench:
         finally:
             con.close()
             os.close(fd)
+        self.stop_vm(name)
+
+    def stop_vm(self, name):
+        """vmctl stop -f -w, then waits until the VM's processes are gone."""
         st = self.vmctl_run("stop", "-f", "-w", name)
         if st.returncode != 0:
             raise Fail(f"vmctl stop -f -w {name} failed: {st.stderr.strip()}")
@@ -480,9 +484,7 @@ class Bench:
         finally:
             con.close()
             os.close(fd)
-        st = self.vmctl_run("stop", "-f", "-w", name)
-        if st.returncode != 0:
-            raise Fail(f"vmctl stop -f -w {name} failed: {st.stderr.strip()}")
+        self.stop_vm(name)
 
     # ---- QEMU: one round
 

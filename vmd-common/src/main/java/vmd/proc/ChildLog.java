@@ -73,8 +73,11 @@ public final class ChildLog implements SLF4JServiceProvider {
         return "2.0.99";
     }
 
+    /** Runs first thing in a child (its first logger): libc's downcalls link meanwhile. */
     @Override
-    public void initialize() {}
+    public void initialize() {
+        vmd.sys.Native.linkInBackground();
+    }
 
     static final class Factory implements ILoggerFactory {
         private final Map<String, Logger> loggers = new ConcurrentHashMap<>();

@@ -26,7 +26,7 @@ public final class Native {
 
     /**
      * Links the libc downcalls on a thread of their own, so that a child's start overlaps
-     * it (~40 ms) with setting up logging. Call it first, before any logger is created.
+     * it (~40 ms) with setting up logging; {@code ChildLog} calls it as logging starts.
      */
     public static void linkInBackground() {
         Thread t = new Thread(() -> LibC.INSTANCE.getpid(), "libc-link");

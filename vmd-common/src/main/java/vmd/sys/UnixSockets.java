@@ -69,26 +69,33 @@ public final class UnixSockets {
                 payload = arena.allocate(Math.max(1, len));
                 MemorySegment.copy(MemorySegment.ofBuffer(data), 0, payload, 0, len);
             }
-            MemorySegment msg = arena.allocate(MSGHDR_SIZE, 8);
-            MemorySegment iov = arena.allocate(16, 8);
-            iov.set(U64, 0, payload.address());
-            iov.set(U64, 8, len);
-            msg.set(U64, MSG_IOV, iov.address());
-            msg.set(U64, MSG_IOVLEN, 1);
+            MemorySegment control = MemorySegment.NULL;
             if (fds.length > 0) {
-                MemorySegment control = arena.allocate(CMSG_HDR + align8(fds.length * 4L), 8);
+                control = arena.allocate(CMSG_HDR + align8(fds.length * 4L), 8);
                 control.set(U64, 0, CMSG_HDR + fds.length * 4L);
                 control.set(U32, CMSG_LEVEL, SOL_SOCKET);
                 control.set(U32, CMSG_TYPE, SCM_RIGHTS);
                 for (int i = 0; i < fds.length; i++) control.set(U32, CMSG_HDR + 4L * i, fds[i]);
-                msg.set(U64, MSG_CONTROL, control.address());
-                msg.set(U64, MSG_CONTROLLEN, control.byteSize());
             }
+            MemorySegment msg = message(arena, payload, len, control);
             long n = libc().sendmsg(sock, msg, MSG_NOSIGNAL);
             if (n < 0) throw new NativeException("sendmsg", Native.errno());
             data.position(data.position() + (int) n);
             return (int) n;
         }
+    }
+
+    /** A struct msghdr with one iovec over {@code length} bytes at {@code data}, and {@code control} (or none). */
+    private static MemorySegment message(Arena arena, MemorySegment data, long length, MemorySegment control) {
+        MemorySegment msg = arena.allocate(MSGHDR_SIZE, 8);
+        MemorySegment iov = arena.allocate(16, 8);
+        iov.set(U64, 0, data.address());
+        iov.set(U64, 8, length);
+        msg.set(U64, MSG_IOV, iov.address());
+        msg.set(U64, MSG_IOVLEN, 1);
+        msg.set(U64, MSG_CONTROL, control.address());
+        msg.set(U64, MSG_CONTROLLEN, control.byteSize());
+        return msg;
     }
 
     private static long align8(long n) {
@@ -111,15 +118,8 @@ public final class UnixSockets {
             MemorySegment window = into.isDirect()
                     ? MemorySegment.ofAddress(Native.address(into) + into.position()).reinterpret(room)
                     : arena.allocate(Math.max(1, room));
-            MemorySegment msg = arena.allocate(MSGHDR_SIZE, 8);
-            MemorySegment iov = arena.allocate(16, 8);
-            iov.set(U64, 0, window.address());
-            iov.set(U64, 8, room);
             MemorySegment control = arena.allocate(CMSG_HDR + MAX_FDS * 4L, 8);
-            msg.set(U64, MSG_IOV, iov.address());
-            msg.set(U64, MSG_IOVLEN, 1);
-            msg.set(U64, MSG_CONTROL, control.address());
-            msg.set(U64, MSG_CONTROLLEN, control.byteSize());
+            MemorySegment msg = message(arena, window, room, control);
             long n = libc().recvmsg(sock, msg, MSG_CMSG_CLOEXEC);
             if (n < 0) throw new NativeException("recvmsg", Native.errno());
             int[] fds = descriptors(control, msg.get(U64, MSG_CONTROLLEN));

@@ -28,10 +28,6 @@ import vmd.vioblk.disk.Qcow2Chain;
  * [--serial S] [--queues N] IMAGE}.
  */
 public final class VioblkMain {
-    static {
-        vmd.sys.Native.linkInBackground(); // while logging starts up
-    }
-
     private static final Logger log = LoggerFactory.getLogger(VioblkMain.class);
     private static final int SYS_SOCKET = 41;
 

@@ -26,10 +26,6 @@ import vmd.vhostuser.VhostUserBackend;
  * whose /96 vionet advertises to the guest (local inet6).
  */
 public final class VionetMain {
-    static {
-        vmd.sys.Native.linkInBackground(); // while logging starts up
-    }
-
     private static final Logger log = LoggerFactory.getLogger(VionetMain.class);
     private static final int SYS_SOCKET = 41;
     static final String USAGE = "usage: vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]"

@@ -20,10 +20,6 @@ import vmd.sys.Seccomp;
  * VM_TERMINATED message carries the guest's fate, the exit status only this process's.
  */
 public final class VmMain {
-    static {
-        vmd.sys.Native.linkInBackground(); // while logging starts up
-    }
-
     private static final Logger log = LoggerFactory.getLogger(VmMain.class);
 
     public static void main(String[] args) throws Exception {

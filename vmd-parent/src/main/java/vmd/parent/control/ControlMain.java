@@ -16,10 +16,6 @@ import vmd.sys.Fds;
  * listening descriptor; this process accepts vmctl clients and relays their requests.
  */
 public final class ControlMain {
-    static {
-        vmd.sys.Native.linkInBackground(); // while logging starts up
-    }
-
     private static final Logger log = LoggerFactory.getLogger(ControlMain.class);
 
     private ControlMain() {}

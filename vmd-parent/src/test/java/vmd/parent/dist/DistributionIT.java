@@ -27,7 +27,8 @@ import vmd.testing.Prerequisites;
  * guest-memory contract in every process that maps guest RAM.
  */
 class DistributionIT {
-    private static final List<String> CHILDREN = List.of("vm dist", "vioblk dist/disk0", "vionet dist/net0", "control");
+    private static final List<String> CHILDREN = List.of("vm dist", "vioblk dist/disk0", "vionet dist/net0", "control",
+            "vioblk spare", "vionet spare");
     private Path dir;
     private String netns;
     private Process vmd;
@@ -65,11 +66,9 @@ class DistributionIT {
         Path conf = dir.resolve("vm.conf");
         Files.writeString(conf, "user " + Prerequisites.childUser() + "\n"
                 + "vm \"dist\" {\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  cmdline \"console=ttyS0\"\n"
-                + "  memory 64M\n  disk \"" + disk + "\"\n  local interface\n}\n");
+                + "  memory 64M\n  disk \"" + disk + "\"\n  local interface\n}\nspare devices\n");
         Path log = dir.resolve("vmd.log");
-        vmd = new ProcessBuilder("ip", "netns", "exec", netns, dir.resolve("vmd/bin/vmd").toString(),
-                "-d", "-f", conf.toString(), "-s", dir.resolve("vmd.sock").toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        startVmd(conf, log);
 
         Map<String, Long> pids = awaitChildren(log);
         for (var child : pids.entrySet()) {
@@ -78,7 +77,7 @@ class DistributionIT {
             String maps = Files.readString(Path.of("/proc/" + pid + "/maps"));
             assertFalse(maps.contains("jffi"), child.getKey() + " loaded jnr-ffi's native library");
             assertTrue(maps.contains("/vmd/lib/vmd-" + kind + ".aot"), child.getKey() + " maps its AOT cache vmd-" + kind + ".aot");
-            if (kind.equals("control")) continue;
+            if (kind.equals("control") || child.getKey().endsWith(" spare")) continue;
             List<ProcFs.Mapping> guest = ProcFs.smaps(pid).stream().filter(m -> m.header().contains("/memfd:")).toList();
             assertFalse(guest.isEmpty(), child.getKey() + " maps guest memory");
             for (ProcFs.Mapping m : guest) {
@@ -89,7 +88,57 @@ class DistributionIT {
         }
         String text = Files.readString(log);
         assertFalse(text.contains("refused the AOT cache") || text.contains("no AOT cache"), text);
+        assertTrue(text.contains("vioblk dist/disk0: INFO  disk0: 1048576 bytes"), "children log their lines:\n" + text);
         assertEquals(CHILDREN.size(), pids.size());
+
+        // A killed disk is served by the spare, whose lines then carry the device's name.
+        long spare = pids.get("vioblk spare");
+        ProcessHandle.of(pids.get("vioblk dist/disk0")).ifPresent(ProcessHandle::destroyForcibly);
+        awaitLog(log, "served by the spare vioblk process (pid " + spare + ")");
+        awaitLog(log, "vm dist: INFO  vioblk0: reconnected");
+        String after = Files.readString(log).substring(text.length());
+        assertTrue(after.contains("vioblk dist/disk0: INFO  disk0: 1048576 bytes"), "the spare speaks as the disk:\n" + after);
+        assertFalse(after.contains("vioblk spare: "), "no line under the spare's name:\n" + after);
+    }
+
+    @Test
+    void aMissingOrRefusedCacheIsLoggedOnceAndTheChildrenStartWithout() throws Exception {
+        Files.delete(dir.resolve("vmd/lib/vmd-vionet.aot"));
+        Files.writeString(dir.resolve("vmd/lib/vmd-vioblk.aot"), "not an AOT cache");
+        Path disk = dir.resolve("disk.raw");
+        Files.write(disk, new byte[1 << 20]);
+        Path conf = dir.resolve("vm.conf");
+        Files.writeString(conf, "user " + Prerequisites.childUser() + "\n"
+                + "vm \"dist\" {\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  cmdline \"console=ttyS0\"\n"
+                + "  memory 64M\n  disk \"" + disk + "\"\n  local interface\n}\n");
+        Path log = dir.resolve("vmd.log");
+        startVmd(conf, log);
+        awaitLog(log, "vm dist: INFO  vioblk0: back-end features");
+        awaitLog(log, "vm dist: INFO  vionet0: back-end features");
+        String text = Files.readString(log);
+        assertEquals(1, count(text, "no AOT cache for vionet processes"), text);
+        assertEquals(1, count(text, "the JVM refused the AOT cache for vioblk processes"), text);
+        assertEquals(0, count(text, "AOT cache for vm processes") + count(text, "AOT cache for control processes"), text);
+    }
+
+    private void startVmd(Path conf, Path log) throws IOException {
+        vmd = new ProcessBuilder("ip", "netns", "exec", netns, dir.resolve("vmd/bin/vmd").toString(),
+                "-d", "-f", conf.toString(), "-s", dir.resolve("vmd.sock").toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private void awaitLog(Path log, String text) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!Files.readString(log).contains(text)) {
+            assertTrue(vmd.isAlive() && System.nanoTime() < deadline, "vmd never logged \"" + text + "\":\n" + Files.readString(log));
+            Thread.sleep(100);
+        }
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) n++;
+        return n;
     }
 
     /** Waits until every child is up and each vm/device process has mapped guest memory; pid by name. */
@@ -113,7 +162,7 @@ class DistributionIT {
                 }
             }
             boolean mapped = found.size() == CHILDREN.size() && found.entrySet().stream()
-                    .filter(e -> !e.getKey().equals("control"))
+                    .filter(e -> !e.getKey().equals("control") && !e.getKey().endsWith(" spare"))
                     .allMatch(e -> hasGuestMemory(e.getValue()));
             if (mapped) return found;
             if (!vmd.isAlive() || System.nanoTime() > deadline) {
