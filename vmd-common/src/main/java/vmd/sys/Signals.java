@@ -80,6 +80,11 @@ public final class Signals {
         }
     }
 
+    /** Sends a signal to a process that may have exited already (ESRCH is not an error here). */
+    public static void killQuietly(int pid, int sig) {
+        libc().kill(pid, sig);
+    }
+
     /** Sends a signal to a process. */
     public static void kill(int pid, int sig) {
         Native.check("kill", libc().kill(pid, sig));

@@ -147,11 +147,7 @@ public final class DeviceProcess {
             // The child died at once or the channel broke: nothing of this attempt may linger.
             channel.close();
             Fds.closeQuietly(pair[1]);
-            try {
-                Signals.kill(c.pid(), Signals.SIGKILL);
-            } catch (RuntimeException gone) {
-                // it is dead already
-            }
+            Signals.killQuietly(c.pid(), Signals.SIGKILL);
             Fds.closeQuietly(pair[0]);
             pair[0] = -1; // closed: the finally below must not close a number the retry reuses
             if (spare != null) {

@@ -70,13 +70,7 @@ final class SpareDevices {
     }
 
     private static void discard(Child c) {
-        if (!c.exit().isDone()) {
-            try {
-                Signals.kill(c.pid(), Signals.SIGKILL);
-            } catch (vmd.sys.NativeException gone) {
-                // it exited meanwhile
-            }
-        }
+        if (!c.exit().isDone()) Signals.killQuietly(c.pid(), Signals.SIGKILL);
         Fds.closeQuietly(c.socket());
     }
 
