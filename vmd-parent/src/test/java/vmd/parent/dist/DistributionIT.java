@@ -61,14 +61,7 @@ class DistributionIT {
 
     @Test
     void childrenRunOnFfmFromTheirAotCachesWithSealedGuestMemory() throws Exception {
-        Path disk = dir.resolve("disk.raw");
-        Files.write(disk, new byte[1 << 20]);
-        Path conf = dir.resolve("vm.conf");
-        Files.writeString(conf, "user " + Prerequisites.childUser() + "\n"
-                + "vm \"dist\" {\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  cmdline \"console=ttyS0\"\n"
-                + "  memory 64M\n  disk \"" + disk + "\"\n  local interface\n}\nspare devices\n");
-        Path log = dir.resolve("vmd.log");
-        startVmd(conf, log);
+        Path log = startVmd("spare devices\n");
 
         Map<String, Long> pids = awaitChildren(log);
         for (var child : pids.entrySet()) {
@@ -105,14 +98,7 @@ class DistributionIT {
     void aMissingOrRefusedCacheIsLoggedOnceAndTheChildrenStartWithout() throws Exception {
         Files.delete(dir.resolve("vmd/lib/vmd-vionet.aot"));
         Files.writeString(dir.resolve("vmd/lib/vmd-vioblk.aot"), "not an AOT cache");
-        Path disk = dir.resolve("disk.raw");
-        Files.write(disk, new byte[1 << 20]);
-        Path conf = dir.resolve("vm.conf");
-        Files.writeString(conf, "user " + Prerequisites.childUser() + "\n"
-                + "vm \"dist\" {\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  cmdline \"console=ttyS0\"\n"
-                + "  memory 64M\n  disk \"" + disk + "\"\n  local interface\n}\n");
-        Path log = dir.resolve("vmd.log");
-        startVmd(conf, log);
+        Path log = startVmd("");
         awaitLog(log, "vm dist: INFO  vioblk0: back-end features");
         awaitLog(log, "vm dist: INFO  vionet0: back-end features");
         String text = Files.readString(log);
@@ -121,10 +107,19 @@ class DistributionIT {
         assertEquals(0, count(text, "AOT cache for vm processes") + count(text, "AOT cache for control processes"), text);
     }
 
-    private void startVmd(Path conf, Path log) throws IOException {
+    /** Starts the distribution's vmd with VM "dist" (a 1 MiB disk, a local interface) and {@code extra}; returns its log. */
+    private Path startVmd(String extra) throws IOException {
+        Path disk = dir.resolve("disk.raw");
+        Files.write(disk, new byte[1 << 20]);
+        Path conf = dir.resolve("vm.conf");
+        Files.writeString(conf, "user " + Prerequisites.childUser() + "\n"
+                + "vm \"dist\" {\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  cmdline \"console=ttyS0\"\n"
+                + "  memory 64M\n  disk \"" + disk + "\"\n  local interface\n}\n" + extra);
+        Path log = dir.resolve("vmd.log");
         vmd = new ProcessBuilder("ip", "netns", "exec", netns, dir.resolve("vmd/bin/vmd").toString(),
                 "-d", "-f", conf.toString(), "-s", dir.resolve("vmd.sock").toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return log;
     }
 
     private void awaitLog(Path log, String text) throws Exception {
