@@ -5,12 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import vmd.vioblk.disk.Disk;
-import vmd.vioblk.disk.ImageConverter;
-import vmd.vioblk.disk.ImageFormat;
-import vmd.vioblk.disk.Qcow2Chain;
-import vmd.vioblk.disk.Qcow2Creator;
-import vmd.vioblk.disk.RawCreator;
+import vmd.disk.Disk;
+import vmd.disk.ImageConverter;
+import vmd.disk.ImageFormat;
+import vmd.disk.Qcow2Chain;
+import vmd.disk.Qcow2Creator;
+import vmd.disk.RawCreator;
 
 /**
  * {@code vmctl create [-b base | -i disk] [-s size] [raw:|qcow2:]disk}: a sparse raw file, a

@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 import vmd.vhostuser.Vring;
 import vmd.vhostuser.VringWorker;
 import vmd.vhostuser.VhostUserDevice;
-import vmd.vioblk.disk.Disk;
+import vmd.disk.Disk;
 import vmd.virtio.DescriptorChain;
 import vmd.virtio.VirtQueueException;
 import vmd.virtio.VirtioFeatures;

@@ -13,10 +13,10 @@ import vmd.sys.Seccomp;
 import vmd.vhostuser.BackendCommandLine;
 import vmd.vhostuser.BackendServer;
 import vmd.vhostuser.VhostUserBackend;
-import vmd.vioblk.disk.Disk;
-import vmd.vioblk.disk.ImageFile;
-import vmd.vioblk.disk.ImageFormat;
-import vmd.vioblk.disk.Qcow2Chain;
+import vmd.disk.Disk;
+import vmd.disk.ImageFile;
+import vmd.disk.ImageFormat;
+import vmd.disk.Qcow2Chain;
 
 /**
  * The vioblk process: a virtio-blk vhost-user back-end for one disk.

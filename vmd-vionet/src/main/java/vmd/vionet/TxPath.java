@@ -1,5 +1,6 @@
 package vmd.vionet;
 
+import vmd.tap.TapFd;
 import java.nio.ByteBuffer;
 import vmd.sys.Native;
 import vmd.virtio.DescriptorChain;

@@ -1,5 +1,6 @@
 package vmd.vionet;
 
+import vmd.tap.TapFd;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;

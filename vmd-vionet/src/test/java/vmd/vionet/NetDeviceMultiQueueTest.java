@@ -1,5 +1,6 @@
 package vmd.vionet;
 
+import vmd.tap.TapFd;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.ByteBuffer;

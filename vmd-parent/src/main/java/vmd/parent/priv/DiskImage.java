@@ -7,8 +7,8 @@ import java.util.List;
 import vmd.parent.config.DiskFormat;
 import vmd.sys.Fds;
 import vmd.sys.NativeException;
-import vmd.vioblk.disk.ImageFormat;
-import vmd.vioblk.disk.Qcow2Chain;
+import vmd.disk.ImageFormat;
+import vmd.disk.Qcow2Chain;
 
 /**
  * A disk image and its backing chain, opened by the parent for a vioblk process: the top

@@ -3,7 +3,7 @@ package vmd.parent.priv;
 import java.util.List;
 import vmd.parent.config.MacAddress;
 import vmd.sys.Fds;
-import vmd.vionet.TapFd;
+import vmd.tap.TapFd;
 
 /**
  * A VM's tap, created by the parent: /dev/net/tun with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR,

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vmd.parent.config.DiskFormat;
-import vmd.vioblk.disk.Qcow2Creator;
+import vmd.disk.Qcow2Creator;
 
 /** How the parent opens disk chains for vioblk. */
 class DiskImageTest {

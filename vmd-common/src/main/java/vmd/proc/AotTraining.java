@@ -1,0 +1,211 @@
+package vmd.proc;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import vmd.imsg.ChildReady;
+import vmd.imsg.Imsg;
+import vmd.imsg.ImsgChannel;
+import vmd.imsg.ImsgType;
+import vmd.memory.GuestMemory;
+import vmd.memory.MemoryRegion;
+import vmd.vhostuser.VhostUserBackend;
+import vmd.vhostuser.VhostUserConnection;
+import vmd.vhostuser.VhostUserDevice;
+import vmd.vhostuser.VhostUserMessage;
+import vmd.vhostuser.VhostUserRequest;
+import vmd.sys.Fds;
+import vmd.sys.PollSet;
+import vmd.sys.Signals;
+import vmd.sys.UnixSockets;
+
+/**
+ * The training runs behind the children's AOT caches ({@link AotCache}), run by
+ * {@code vmd-mkaot} at package and install time.
+ *
+ * <p>Without arguments it trains every kind: one JVM per kind, with exactly that kind's
+ * flags ({@link ChildJvmFlags}) and {@code -XX:AOTCacheOutput}, running this class with
+ * {@code --kind KIND}. A kind's run does what its process does on its way to ready — the
+ * libc downcalls linked and called, sealed guest memory created and mapped, descriptors
+ * passed, imsg framed, logging set up — and loads the classes of that process's packages,
+ * so the cache holds them parsed, verified and linked. Then the kind's own workload runs,
+ * found by class name as the parent finds a child's main ({@link #WORKLOADS}): this
+ * module imports no process's module.
+ */
+public final class AotTraining {
+    static final List<String> KINDS = List.of("vm", "vioblk", "vionet", "control");
+    /** Each kind's workload: a class with {@code public static void train()} in that kind's module. */
+    static final java.util.Map<String, String> WORKLOADS = java.util.Map.of("vm", "vmd.vm.AotWorkload",
+            "vioblk", "vmd.vioblk.AotWorkload", "vionet", "vmd.vionet.AotWorkload",
+            "control", "vmd.parent.control.AotWorkload");
+
+    private AotTraining() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--kind")) {
+            train(args[1]);
+            System.exit(0); // the cache is written at exit
+        }
+        String full = System.getProperty("java.class.path");
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        for (String kind : KINDS) {
+            // The kind's own class path first (a cache serves a class path it is a prefix of,
+            // or equal to), then the rest, which the training itself runs from.
+            String cp = ChildClassPath.forKind(full, kind);
+            List<String> rest = new ArrayList<>(List.of(full.split(java.io.File.pathSeparator)));
+            rest.removeAll(List.of(cp.split(java.io.File.pathSeparator)));
+            if (!rest.isEmpty()) cp = cp + java.io.File.pathSeparator + String.join(java.io.File.pathSeparator, rest);
+            Path cache = AotCache.pathFor(cp, kind);
+            if (cache == null) throw new IllegalStateException("AOT caches need a class path of jars, not " + cp);
+            Files.deleteIfExists(cache);
+            List<String> argv = new ArrayList<>(List.of(javaBin.toString()));
+            argv.addAll(ChildJvmFlags.of(kind));
+            argv.addAll(List.of("-Xlog:aot=warning", "-XX:AOTCacheOutput=" + cache, "-Dvmd.log.level=WARN",
+                    "-cp", cp, AotTraining.class.getName(), "--kind", kind));
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0 || !Files.isReadable(cache)) {
+                throw new IllegalStateException("AOT training of " + kind + " failed:\n" + out);
+            }
+            cache.toFile().setReadable(true, false); // children run as _vmd
+            System.out.printf("vmd-mkaot: %s (%d KiB)%n", cache, Files.size(cache) / 1024);
+        }
+    }
+
+    static void train(String kind) throws Exception {
+        org.slf4j.LoggerFactory.getLogger(AotTraining.class).debug("training {}", kind);
+        guestMemory();
+        descriptorsAndImsg();
+        signals();
+        loadPackages(kind);
+        try {
+            Class.forName(WORKLOADS.get(kind)).getMethod("train").invoke(null);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause() instanceof Exception x ? x : e;
+        }
+    }
+
+    /** The vm process's create-seal-map and a device's map-received, both under the sealed contract. */
+    private static void guestMemory() {
+        List<MemoryRegion> layout = List.of(new MemoryRegion(0, 2 << 20, 0));
+        GuestMemory created = GuestMemory.create("aot-training", layout);
+        GuestMemory mapped = GuestMemory.map(created.fd(), layout);
+        created.putLong(4096, 0x1234);
+        if (mapped.getLong(4096) != 0x1234 || mapped.buffer(0, 4096).capacity() != 4096) {
+            throw new IllegalStateException("guest memory views disagree");
+        }
+        Fds.close(created.fd());
+    }
+
+    /** SCM_RIGHTS, eventfds, poll and an imsg round trip over a socketpair. */
+    private static void descriptorsAndImsg() throws Exception {
+        int[] pair = UnixSockets.streamPair();
+        int efd = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
+        Fds.eventfdSignal(efd);
+        PollSet poll = new PollSet();
+        poll.set(efd);
+        poll.poll(0);
+        Fds.eventfdDrain(efd);
+        CompletableFuture<Imsg> got = new CompletableFuture<>();
+        ImsgChannel a = new ImsgChannel(pair[0], "a");
+        ImsgChannel b = new ImsgChannel(pair[1], "b");
+        b.start((ch, msg) -> got.complete(msg));
+        a.start((ch, msg) -> { });
+        a.send(Imsg.of(ImsgType.CHILD_READY, new ChildReady("vm", 1)));
+        Imsg msg = got.get(10, TimeUnit.SECONDS);
+        msg.decode(ChildReady::decode);
+        // Each device's configuration, as its CHILD_CONFIG carries it.
+        Imsg.of(ImsgType.CHILD_CONFIG, new vmd.imsg.VioblkParams("disk0", false, List.of("qcow2", "raw"), "aot", 2))
+                .decode(vmd.imsg.VioblkParams::decode);
+        Imsg.of(ImsgType.CHILD_CONFIG, new vmd.imsg.VionetParams("net0", "aot", 0xfee1ba000001L, true, 1, 2, 0xfee1ba000002L))
+                .decode(vmd.imsg.VionetParams::decode);
+        Imsg.of(ImsgType.CHILD_NAME, vmd.imsg.Reason.of("vioblk aot/disk0")).decode(vmd.imsg.Reason::decode);
+        if (msg.hasFd()) Fds.close(msg.fd());
+        a.close();
+        b.close();
+        Fds.close(efd);
+        int[] raw = UnixSockets.streamPair();
+        UnixSockets.sendFully(raw[0], ByteBuffer.wrap(new byte[] {1, 2, 3}), raw[1]);
+        UnixSockets.Received r = UnixSockets.receive(raw[1], ByteBuffer.allocate(8));
+        for (int fd : r.fds()) Fds.close(fd);
+        Fds.close(raw[0]);
+        Fds.close(raw[1]);
+    }
+
+    private static void signals() throws Exception {
+        Thread t = new Thread(() -> {
+            var set = Signals.setOf(Signals.sigrtmin() + 2);
+            Signals.threadMask(Signals.SIG_BLOCK, set);
+            Signals.pthreadKill(Signals.pthreadSelf(), Signals.sigrtmin() + 2);
+            Signals.timedWait(set, 1_000_000_000L);
+        });
+        t.start();
+        t.join();
+    }
+
+    /** The classes of the kind's own packages and of the shared ones, from the jars on the class path. */
+    private static void loadPackages(String kind) throws IOException {
+        List<String> prefixes = new ArrayList<>(List.of("vmd/sys/", "vmd/memory/", "vmd/imsg/", "vmd/proc/"));
+        switch (kind) {
+            case "vm" -> prefixes.addAll(List.of("vmd/vm/", "vmd/virtio/", "vmd/vhostuser/"));
+            case "vioblk" -> prefixes.addAll(List.of("vmd/vioblk/", "vmd/disk/", "vmd/virtio/", "vmd/vhostuser/"));
+            case "vionet" -> prefixes.addAll(List.of("vmd/vionet/", "vmd/tap/", "vmd/virtio/", "vmd/vhostuser/"));
+            case "control" -> prefixes.add("vmd/parent/control/");
+            default -> throw new IllegalArgumentException("unknown process kind " + kind);
+        }
+        ClassLoader loader = AotTraining.class.getClassLoader();
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (!entry.endsWith(".jar") || !Path.of(entry).getFileName().toString().startsWith("vmd-")) continue;
+            try (JarFile jar = new JarFile(entry)) {
+                for (Enumeration<JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
+                    String name = e.nextElement().getName();
+                    if (!name.endsWith(".class") || prefixes.stream().noneMatch(name::startsWith)) continue;
+                    try {
+                        Class.forName(name.substring(0, name.length() - 6).replace('/', '.'), false, loader);
+                    } catch (Throwable notLoadable) {
+                        // a class that needs what this kind does not have: not its concern
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A device served over vhost-user as a front-end opens the session: the feature and
+     * protocol-feature negotiation, SET_OWNER, the queue count and the config space, then
+     * the close. The back-end's message paths are every device kind's.
+     */
+    public static void serveHandshake(VhostUserDevice device, String name) throws Exception {
+        int[] pair = UnixSockets.streamPair();
+        Thread backend = new Thread(() -> {
+            try {
+                new VhostUserBackend(device, name).serve(pair[1]);
+            } catch (Exception e) {
+                // the front-end went away: the session is over
+            }
+        }, "aot-backend");
+        backend.start();
+        try (VhostUserConnection front = new VhostUserConnection(pair[0])) {
+            front.send(VhostUserMessage.request(VhostUserRequest.GET_FEATURES));
+            long features = front.receive(10_000).u64();
+            front.send(VhostUserMessage.request(VhostUserRequest.GET_PROTOCOL_FEATURES));
+            long protocol = front.receive(10_000).u64();
+            front.send(VhostUserMessage.request(VhostUserRequest.SET_PROTOCOL_FEATURES, VhostUserMessage.u64(protocol)));
+            front.send(VhostUserMessage.request(VhostUserRequest.SET_OWNER));
+            front.send(VhostUserMessage.request(VhostUserRequest.GET_QUEUE_NUM));
+            front.receive(10_000);
+            front.send(VhostUserMessage.request(VhostUserRequest.SET_FEATURES, VhostUserMessage.u64(features)));
+            front.send(VhostUserMessage.request(VhostUserRequest.GET_CONFIG, new byte[12 + 8]));
+            front.receive(10_000);
+        }
+        backend.join(10_000);
+    }
+}
