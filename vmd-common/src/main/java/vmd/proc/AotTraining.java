@@ -77,7 +77,26 @@ public final class AotTraining {
             }
             cache.toFile().setReadable(true, false); // children run as _vmd
             System.out.printf("vmd-mkaot: %s (%d KiB)%n", cache, Files.size(cache) / 1024);
+            if (LAUNCHED.contains(kind)) writeArgFile(cache.resolveSibling("vmd-" + kind + ".args"), kind, ChildClassPath.forKind(full, kind));
         }
+    }
+
+    /** The kinds that are also programs of their own (bin/vmd-vioblk, bin/vmd-vionet). */
+    static final List<String> LAUNCHED = List.of("vioblk", "vionet");
+
+    /**
+     * A java argument file ({@code java @FILE}) with what vmd gives a child of the kind -
+     * its flags, class path and AOT cache - so the kind's launcher starts the same JVM
+     * without a JVM run to ask for them.
+     */
+    static void writeArgFile(Path file, String kind, String classPath) throws IOException {
+        List<String> args = new ArrayList<>(ChildJvmFlags.of(kind));
+        args.addAll(AotCache.options(classPath, kind));
+        args.addAll(List.of("-cp", classPath));
+        StringBuilder b = new StringBuilder("# vmd-mkaot: the JVM options of a " + kind + " process\n");
+        for (String a : args) b.append('"').append(a.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n");
+        Files.writeString(file, b);
+        file.toFile().setReadable(true, false);
     }
 
     static void train(String kind) throws Exception {

@@ -24,8 +24,9 @@ import vmd.disk.Qcow2Chain;
  * <p>Under vmd it is a child: the image layers and the vhost-user socket arrive as
  * descriptors on fd 3 and it opens no paths. On its own it follows the vhost-user
  * back-end program conventions, for any front-end (QEMU, qemu-storage-daemon's peers):
- * {@code vioblk [--socket-path PATH | --fd N] [--print-capabilities] [--read-only]
- * [--serial S] [--queues N] IMAGE}.
+ * {@code vmd-vioblk [--socket-path PATH | --fd N] [--print-capabilities] [--read-only]
+ * [--serial S] [--queues N] [--blk-file] IMAGE} (the image by --blk-file or as the operand), installed as a launcher with a
+ * vhost-user JSON descriptor (vmd-vioblk(8)).
  */
 public final class VioblkMain {
     private static final Logger log = LoggerFactory.getLogger(VioblkMain.class);
@@ -60,8 +61,10 @@ public final class VioblkMain {
         return 0;
     }
 
-    static final String USAGE =
-            "usage: vioblk [--socket-path PATH | --fd N] [--print-capabilities] [--read-only] [--serial S] [--queues N] IMAGE";
+    static final String USAGE = "usage: vmd-vioblk [--socket-path PATH | --fd N] [--print-capabilities] [--read-only]"
+            + " [--serial S] [--queues N] [--blk-file] IMAGE";
+    /** What --print-capabilities lists: the block options of vhost-user.json that this program takes. */
+    static final List<String> CAPABILITIES = List.of("read-only", "blk-file");
 
     private static int runStandalone(String[] args) throws IOException {
         BackendCommandLine cmd;
@@ -71,8 +74,8 @@ public final class VioblkMain {
         String image = null;
         try {
             cmd = BackendCommandLine.parse(args);
-            for (BackendCommandLine.Option o : cmd.options(Set.of("--serial", "--queues"), Set.of("--read-only"))) {
-                if (o.name() == null) {
+            for (BackendCommandLine.Option o : cmd.options(Set.of("--serial", "--queues", "--blk-file"), Set.of("--read-only"))) {
+                if (o.name() == null || o.name().equals("--blk-file")) {
                     if (image != null) throw new IllegalArgumentException("more than one image: " + image + ", " + o.value());
                     image = o.value();
                     continue;
@@ -80,24 +83,35 @@ public final class VioblkMain {
                 switch (o.name()) {
                     case "--read-only" -> readOnly = true;
                     case "--serial" -> serial = o.value();
-                    default -> queues = Integer.parseInt(o.value());
+                    default -> queues = queueCount(o.value());
                 }
             }
         } catch (IllegalArgumentException e) {
-            System.err.println("vioblk: " + e.getMessage());
+            System.err.println("vmd-vioblk: " + e.getMessage());
             System.err.println(USAGE);
             return 1;
         }
-        if (cmd.printCapabilities()) return BackendServer.run(cmd, "block", List.of(), null, System.out);
+        if (cmd.printCapabilities()) return BackendServer.run(cmd, "block", CAPABILITIES, null, System.out);
         if (image == null) {
-            System.err.println("vioblk: no image given");
+            System.err.println("vmd-vioblk: no image given");
+            System.err.println(USAGE);
             return 1;
         }
         Disk disk = Qcow2Chain.open(Path.of(image), readOnly);
         BlockDevice device = new BlockDevice(Path.of(image).getFileName().toString(), disk, queues, serial);
-        int rc = BackendServer.run(cmd, "block", List.of(), new VhostUserBackend(device, "vioblk " + image), System.out);
+        int rc = BackendServer.run(cmd, "block", CAPABILITIES, new VhostUserBackend(device, "vioblk " + image), System.out);
         device.close();
         return rc;
+    }
+
+    private static int queueCount(String value) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1 && n <= 16) return n;
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("--queues: not a queue count from 1 to 16: " + value);
     }
 
     private VioblkMain() {}

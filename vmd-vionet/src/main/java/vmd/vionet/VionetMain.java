@@ -19,7 +19,7 @@ import vmd.vhostuser.VhostUserBackend;
  * fd 3 and it opens nothing (it keeps its own, empty network namespace: a tap descriptor
  * works from any namespace). On its own it follows the vhost-user back-end program
  * conventions, for any front-end (QEMU's {@code -netdev vhost-user}):
- * {@code vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]
+ * {@code vmd-vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]
  * [--queues N] [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--local6 HOST6] [--hostname NAME]}.
  * {@code --queues} opens a tap by name with N queue pairs (IFF_MULTI_QUEUE). With
  * {@code --local}, HOST is the host side of the /31 (the router and DHCP server) and the
@@ -29,7 +29,7 @@ import vmd.vhostuser.VhostUserBackend;
 public final class VionetMain {
     private static final Logger log = LoggerFactory.getLogger(VionetMain.class);
     private static final int SYS_SOCKET = 41;
-    static final String USAGE = "usage: vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]"
+    static final String USAGE = "usage: vmd-vionet [--socket-path PATH | --fd N] [--print-capabilities] [--tap NAME | --tap-fd N]"
             + " [--queues N] [--mac xx:xx:xx:xx:xx:xx] [--locked] [--local HOST/31] [--local6 HOST6] [--hostname NAME]";
 
     public static void main(String[] args) throws Exception {
@@ -140,7 +140,7 @@ public final class VionetMain {
                 throw new IllegalArgumentException("--queues wants 1.." + VionetParams.MAX_QUEUE_PAIRS + " and --tap NAME");
             }
         } catch (IllegalArgumentException e) {
-            System.err.println("vionet: " + e.getMessage());
+            System.err.println("vmd-vionet: " + e.getMessage());
             System.err.println(USAGE);
             return 1;
         }

@@ -21,7 +21,9 @@ import vmd.virtio.VirtQueue;
  * A real multi-queue tap: opening N queues, detaching and attaching one, the fallback to
  * one queue on a persistent tap made without IFF_MULTI_QUEUE, and a guest pinging the
  * host (in a network namespace of this test) through queue pair 1: the echo request
- * leaves on pair 1's tap queue, and the kernel steers the reply of that flow back to it.
+ * leaves on pair 1's tap queue and the reply comes back on an active pair's receive queue.
+ * (Which one is the kernel's choice: Linux 6.1 steered a flow's reply to the queue it left
+ * by; 6.18 on these machines hashes it to pair 0.)
  */
 class MultiQueueTapTest {
     static final long TUNSETPERSIST = 0x400454cbL;
@@ -151,7 +153,7 @@ class MultiQueueTapTest {
             assertTrue(TestRing.eventually(3000, () -> d.counters().pairTxFrames.get(1) == 1), "sent on pair 1: " + dev.counters());
             int[] found = new int[1];
             assertTrue(TestRing.eventually(5000, () -> (found[0] = findReply(mem, rings)) >= 0), "an echo reply: " + dev.counters());
-            assertEquals(2, found[0], "the reply of a flow comes back on the pair it left by: " + dev.counters());
+            assertTrue(found[0] == 0 || found[0] == 2, "the reply comes on an active pair's receive queue: " + found[0]);
             assertEquals(0, dev.counters().pairTxFrames.get(0));
         } finally {
             if (dev != null) dev.close();
