@@ -25,7 +25,7 @@ import vmd.vhostuser.UnixListener;
  * A program, not a test: nothing here asserts on timing.
  *
  * <p>Usage: {@code BlkBench [--dir DIR] [--size-mib N] [--seconds S] [--warmup S] [--rounds N]
- * [--formats raw,qcow2] [--backends vmd,qsd] [--seq-qd N] [--rand-qd 1,32] [--no-event-idx]
+ * [--formats raw,qcow2] [--backends vmd,qsd] [--seq-qd N] [--rand-qd 1,32] [--rand-write-qd 32] [--no-event-idx]
  * [--reuse-images] [--vioblk-classpath CP] [--vioblk-jvm-flags "..."] [--java PATH]
  * [--qsd PATH] [--qsd-aio threads|io_uring|native] [--qemu-img PATH]}.
  */
@@ -46,11 +46,12 @@ public final class BlkBench {
         long sizeMiB = 1024;
         double seconds = 1.5;
         double warmup = 1;
-        int rounds = 3;
+        int rounds = 5;
         List<String> formats = List.of("raw", "qcow2");
         List<String> backends = List.of(VMD, QSD);
         int seqQd = 4;
         int[] randQd = {1, 32};
+        int[] randWriteQd = {32};
         boolean eventIdx = true;
         boolean reuseImages;
         String vioblkClasspath = System.getProperty("java.class.path");
@@ -75,6 +76,7 @@ public final class BlkBench {
                     case "--backends" -> o.backends = List.of(args[++i].split(","));
                     case "--seq-qd" -> o.seqQd = Integer.parseInt(args[++i]);
                     case "--rand-qd" -> o.randQd = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                    case "--rand-write-qd" -> o.randWriteQd = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                     case "--no-event-idx" -> o.eventIdx = false;
                     case "--reuse-images" -> o.reuseImages = true;
                     case "--vioblk-classpath" -> o.vioblkClasspath = args[++i];
@@ -90,6 +92,9 @@ public final class BlkBench {
             if (o.seqQd < 1 || o.seqQd > BlkDriver.MAX_SLOTS) throw new IllegalArgumentException("--seq-qd 1.." + BlkDriver.MAX_SLOTS);
             for (int q : o.randQd) {
                 if (q < 1 || q > BlkDriver.MAX_SLOTS) throw new IllegalArgumentException("--rand-qd 1.." + BlkDriver.MAX_SLOTS);
+            }
+            for (int q : o.randWriteQd) {
+                if (q < 1 || q > BlkDriver.MAX_SLOTS) throw new IllegalArgumentException("--rand-write-qd 1.." + BlkDriver.MAX_SLOTS);
             }
             for (String f : o.formats) if (!f.equals("raw") && !f.equals("qcow2")) throw new IllegalArgumentException("format " + f);
             for (String b : o.backends) if (!b.equals(VMD) && !b.equals(QSD)) throw new IllegalArgumentException("back-end " + b);
@@ -119,6 +124,7 @@ public final class BlkBench {
         for (int q : o.randQd) phases.add(new Phase("rand read 4 KiB, QD" + q, BlkDriver.T_IN, 4096, false, q, true));
         // Writes last: they dirty the page cache, and a FLUSH (untimed) follows them.
         phases.add(new Phase("seq write 1 MiB, QD" + o.seqQd, BlkDriver.T_OUT, 1 << 20, true, o.seqQd, false));
+        for (int q : o.randWriteQd) phases.add(new Phase("rand write 4 KiB, QD" + q, BlkDriver.T_OUT, 4096, false, q, true));
     }
 
     public static void main(String[] args) throws Exception {

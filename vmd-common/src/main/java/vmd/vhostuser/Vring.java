@@ -75,19 +75,31 @@ public final class Vring {
     }
 
     /**
+     * How long a completion may wait for the rest of its batch before the driver hears of
+     * it. Small requests (4 KiB reads take ~4 us here) still share one interrupt among a
+     * dozen or more; a large one (a 1 MiB read, ~120 us) is signalled as soon as it is done,
+     * so the driver refills the queue while the next is served instead of finding it dry.
+     */
+    public static final long SIGNAL_AFTER_NANOS = 50_000;
+
+    /**
      * Serves the available chains synchronously: pops, processes, pushes used, re-enables
      * notifications and re-checks (no lost kick), and interrupts the driver if it wants
-     * one. At most a ring's worth per call (then it kicks itself to be called again).
-     * Returns the number of chains served.
+     * one - at the end of the batch, or earlier once a completion has waited
+     * {@link #SIGNAL_AFTER_NANOS}. At most a ring's worth per call (then it kicks itself to
+     * be called again). Returns the number of chains served.
      */
     public int processAvailable(ChainProcessor processor) throws VirtQueueException {
         int served = 0;
         int batch = queue.size();
+        long since = System.nanoTime(); // when the oldest unsignalled completion's work began
+        boolean pending = false;
         while (true) {
             queue.disableNotification();
             DescriptorChain chain;
             while ((chain = queue.pop()) != null) {
                 queue.pushUsed(chain, processor.process(chain));
+                pending = true;
                 if (++served >= batch) {
                     // A guest that keeps the ring full must not hold this thread (and whoever waits
                     // to stop it) forever: return after a ring's worth, and come back at once
@@ -96,10 +108,17 @@ public final class Vring {
                     Fds.eventfdSignal(kickFd);
                     return served;
                 }
+                long now = System.nanoTime();
+                if (now - since >= SIGNAL_AFTER_NANOS) {
+                    if (queue.needsNotification()) signalUsed();
+                    pending = false;
+                    since = now;
+                }
             }
             if (!queue.enableNotification()) break;
+            if (!pending) since = System.nanoTime();
         }
-        if (served > 0 && queue.needsNotification()) signalUsed();
+        if (pending && queue.needsNotification()) signalUsed();
         return served;
     }
 

@@ -3,6 +3,8 @@ package vmd.vioblk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,8 +17,9 @@ import vmd.virtio.VirtQueueException;
 import vmd.virtio.VirtioFeatures;
 
 /**
- * The virtio-blk device: serves each queue on its own thread, turning requests into
- * {@link Disk} calls straight on guest memory. A request the disk refuses gets an error
+ * The virtio-blk device: serves each queue on its own thread ({@link RequestQueue}, large
+ * requests on shared I/O threads), turning requests into {@link Disk} calls straight on
+ * guest memory. A request the disk refuses gets an error
  * status; a malformed ring is the transport's business (it marks the device as needing
  * reset); nothing a guest sends can crash the process or reach outside guest RAM.
  */
@@ -33,7 +36,10 @@ public final class BlockDevice implements VhostUserDevice {
     private final int queues;
     private final byte[] serial;
     private final VringWorker[] workers;
+    private final RequestQueue[] requestQueues;
     private final AtomicLong errors = new AtomicLong();
+    /** Threads for large reads and writes, shared by the queues; null where one CPU makes them pointless. */
+    private final ExecutorService reads, writes;
 
     public BlockDevice(String name, Disk disk, int queues, String serial) {
         this.name = name;
@@ -41,6 +47,27 @@ public final class BlockDevice implements VhostUserDevice {
         this.queues = queues;
         this.serial = serial.getBytes(StandardCharsets.US_ASCII);
         this.workers = new VringWorker[queues];
+        this.requestQueues = new RequestQueue[queues];
+        int cpus = Runtime.getRuntime().availableProcessors();
+        this.reads = cpus < 2 ? null : threads(name + "-rd", cpus);
+        this.writes = cpus < 2 ? null : threads(name + "-wr", WRITE_THREADS);
+    }
+
+    /*
+     * Measured with bench/run.sh (1 MiB requests at QD4 on the page cache, 2 CPUs): reads
+     * as many at once as there are CPUs (a read is a copy, and a thread more than the CPUs
+     * only takes them from the driver: 1.2x qemu-storage-daemon with 2 threads, 1.05x with
+     * 4); buffered writes 4 at once (ext4 serializes most of a write on the inode lock, but
+     * dirty-page throttling sleeps overlap: 0.90x inline, 0.93x with 2, 1.04x with 4).
+     */
+    static final int WRITE_THREADS = 4;
+
+    private static ExecutorService threads(String name, int n) {
+        return Executors.newFixedThreadPool(n, r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     @Override
@@ -75,14 +102,18 @@ public final class BlockDevice implements VhostUserDevice {
     @Override
     public synchronized void startQueue(Vring vring) {
         stopQueue(vring.index());
-        workers[vring.index()] = new VringWorker(name, vring, v -> v.processAvailable(this::handle)).start();
+        RequestQueue q = new RequestQueue(name, vring, this::execute, reads, writes);
+        requestQueues[vring.index()] = q;
+        workers[vring.index()] = new VringWorker(name, vring, q::serve).start();
     }
 
     @Override
     public synchronized void stopQueue(int index) {
         if (index < 0 || index >= workers.length || workers[index] == null) return;
         workers[index].stop();
+        requestQueues[index].awaitIdle();
         workers[index] = null;
+        requestQueues[index] = null;
     }
 
     @Override
@@ -96,6 +127,11 @@ public final class BlockDevice implements VhostUserDevice {
         if (req == null) {
             throw new VirtQueueException("virtio-blk request without a header or a status byte");
         }
+        return execute(req);
+    }
+
+    /** Serves a parsed request, on a ring's thread or an I/O thread; returns the used length. */
+    int execute(BlkRequest req) {
         long written = 0;
         byte status;
         try {
@@ -196,6 +232,8 @@ public final class BlockDevice implements VhostUserDevice {
 
     public void close() throws IOException {
         reset();
+        if (reads != null) reads.shutdown();
+        if (writes != null) writes.shutdown();
         disk.close();
     }
 }
