@@ -117,6 +117,8 @@ public final class BlkBench {
     private final Map<String, Map<String, Backend.Memory>> memory = new LinkedHashMap<>();
     private final Map<String, Map<String, Long>> startMillis = new LinkedHashMap<>();
     private boolean eventIdxUsed = true;
+    /** format -> what qemu-img said of the images each back-end wrote from empty. */
+    private final Map<String, List<String>> integrity = new LinkedHashMap<>();
 
     BlkBench(Options o) {
         this.o = o;
@@ -144,6 +146,8 @@ public final class BlkBench {
         Map<String, Path> images = makeImages();
         for (String format : o.formats) {
             measure(format, images.get(format));
+            integrity.put(format, ImageIntegrity.run(o.qemuImg, format, Math.min(o.sizeMiB, 256) << 20, o.dir, o.backends,
+                    (which, image) -> start(which, image, format + "-fresh"), progress));
         }
         print(out);
     }
@@ -212,9 +216,7 @@ public final class BlkBench {
                 Files.copy(image, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 warmPageCache(copy);
                 long t0 = System.nanoTime();
-                Backend b = which.equals(VMD)
-                        ? Backend.vioblk(o.java, o.vioblkJvmFlags, o.vioblkClasspath, copy, o.dir, format)
-                        : Backend.qsd(o.qsd, o.qsdAio, copy, format, o.dir, format);
+                Backend b = start(which, copy, format);
                 backends.put(which, b);
                 b.awaitSocket(60_000);
                 long ready = (System.nanoTime() - t0) / 1_000_000;
@@ -270,6 +272,13 @@ public final class BlkBench {
             for (Backend b : backends.values()) b.close();
             for (String which : backends.keySet()) Files.deleteIfExists(o.dir.resolve(which + "." + format));
         }
+    }
+
+    private Backend start(String which, Path image, String tag) throws IOException {
+        String format = image.getFileName().toString().endsWith(".qcow2") ? "qcow2" : "raw";
+        return which.equals(VMD)
+                ? Backend.vioblk(o.java, o.vioblkJvmFlags, o.vioblkClasspath, image, o.dir, tag)
+                : Backend.qsd(o.qsd, o.qsdAio, image, format, o.dir, tag);
     }
 
     /** Keeps {@code p.queueDepth} requests in flight for {@code seconds}; the last completion ends the clock. */
@@ -350,6 +359,10 @@ public final class BlkBench {
             Map<String, Long> st = startMillis.getOrDefault(format, Map.of());
             row(out, format, "spawn to socket (ms)", a == null || !st.containsKey(a) ? Double.NaN : st.get(a),
                     q == null || !st.containsKey(q) ? Double.NaN : st.get(q), "%.0f");
+        }
+        out.printf("%nThe same %d writes into a fresh image through each back-end, then qemu-img:%n", ImageIntegrity.WRITES);
+        for (Map.Entry<String, List<String>> e : integrity.entrySet()) {
+            for (String v : e.getValue()) out.printf("- %s: %s%n", e.getKey(), v);
         }
     }
 

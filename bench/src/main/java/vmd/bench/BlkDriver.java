@@ -108,6 +108,13 @@ final class BlkDriver implements AutoCloseable {
         return eventIdx;
     }
 
+    /** Fills the first {@code length} bytes of {@code slot}'s data buffer with pseudo-random bytes from {@code seed}. */
+    void fill(int slot, long seed, int length) {
+        ByteBuffer data = memory.buffer(DATA + (long) slot * SLOT_BYTES, length);
+        SplittableRandom r = new SplittableRandom(seed);
+        while (data.remaining() >= 8) data.putLong(r.nextLong());
+    }
+
     /** Queues (without publishing) request {@code type} for {@code length} bytes at {@code offset} on {@code slot}. */
     void queue(int slot, int type, long offset, int length) {
         long hdr = HDR + 16L * slot;
