@@ -204,6 +204,11 @@ final class BlkDriver implements AutoCloseable {
         }
     }
 
+    /** How many requests the device has completed that {@link #reap} has not yet returned. */
+    int completedUnreaped() {
+        return ((ring.getShort((int) USED + 2) & 0xffff) - lastUsed) & 0xffff;
+    }
+
     /** FLUSH on slot 0 with nothing else in flight; waits for it. */
     void flush() {
         queue(0, T_FLUSH, 0, 0);
