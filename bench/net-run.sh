@@ -3,18 +3,19 @@
 # Linux guest (QEMU TCG, the test guest of scripts/guest-images.sh with the bench-net
 # scenario of bench/net/ appended to its initramfs), in one run. Root only: it creates a
 # network namespace (vmdbench-net) and a tap inside it; nothing is configured outside it.
-# Usage: bench/net-run.sh [--no-build] [--mb N (32)] [--udp-seconds S (5)] [--dir DIR]
+# Usage: bench/net-run.sh [--no-build] [--mb N (32)] [--udp-seconds S (3)] [--rounds N (5)] [--dir DIR]
 # Prints a Markdown table on stdout (progress on stderr). See bench/README.md ("vionet").
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-build=1 mb=32 udp=5 dir=""
+build=1 mb=32 udp=3 rounds=5 dir=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-build) build=0 ;;
 	--mb) mb=$2; shift ;;
 	--udp-seconds) udp=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
 	--dir) dir=$2; shift ;;
-	*) echo "usage: bench/net-run.sh [--no-build] [--mb N] [--udp-seconds S] [--dir DIR]" >&2; exit 2 ;;
+	*) echo "usage: bench/net-run.sh [--no-build] [--mb N] [--udp-seconds S] [--rounds N] [--dir DIR]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -45,10 +46,11 @@ ip netns del "$NS" 2>/dev/null || true
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 
-# The test guest's initramfs plus a second archive holding /scenarios/bench-net.sh (the
-# kernel unpacks concatenated archives in turn).
-mkdir -p "$dir/extra/scenarios"
+# The test guest's initramfs plus a second archive holding /scenarios/bench-net.sh and
+# /bin/udpsend, the guest's UDP sender (the kernel unpacks concatenated archives in turn).
+mkdir -p "$dir/extra/scenarios" "$dir/extra/bin"
 cp "$ROOT/bench/net/bench-net.sh" "$dir/extra/scenarios/"
+gcc -static -O2 -o "$dir/extra/bin/udpsend" "$ROOT/bench/net/udpsend.c"
 (cd "$dir/extra" && find . | cpio --create --format=newc --owner=0:0 --quiet | gzip -1) > "$dir/extra.cpio.gz"
 cat "$IMAGES/initramfs.cpio.gz" "$dir/extra.cpio.gz" > "$dir/initramfs.cpio.gz"
 
@@ -60,17 +62,17 @@ tap_up() {
 
 boot() { # boot NAME NETDEV-ARGS...
 	local name=$1; shift
-	ip netns exec "$NS" "$PY" "$ROOT/bench/net/server.py" "$HOST" "$GUEST" "$PORT" $((mb << 20)) "$udp" \
+	ip netns exec "$NS" "$PY" "$ROOT/bench/net/server.py" "$HOST" "$GUEST" "$PORT" $((mb << 20)) "$udp" "$rounds" \
 		> "$dir/server-$name.log" 2>&1 &
 	local srv=$!; pids+=("$srv")
 	for _ in $(seq 50); do grep -q READY "$dir/server-$name.log" 2>/dev/null && break; sleep 0.1; done
 	echo "bench: booting the guest with $name" >&2
 	local t0=$(date +%s)
-	ip netns exec "$NS" timeout 240 "$QEMU" -nodefaults -display none -accel tcg -m 512 \
+	ip netns exec "$NS" timeout $((120 + rounds * (40 + 3 * udp))) "$QEMU" -nodefaults -display none -accel tcg -m 512 \
 		-object memory-backend-memfd,id=mem,size=512M,share=on -machine pc,memory-backend=mem \
 		"$@" -serial "file:$dir/console-$name.log" -no-reboot \
 		-kernel "$IMAGES/vmlinuz" -initrd "$dir/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 vmdguest.run=bench-net vmdguest.net_mb=$mb vmdguest.ip=$GUEST/31 vmdguest.router=$HOST vmdguest.port=$PORT vmdguest.timeout=200" \
+		-append "console=ttyS0 panic=-1 vmdguest.run=bench-net vmdguest.net_mb=$mb vmdguest.ip=$GUEST/31 vmdguest.router=$HOST vmdguest.port=$PORT vmdguest.rounds=$rounds vmdguest.udp_seconds=$udp vmdguest.timeout=$((100 + rounds * (40 + 3 * udp)))" \
 		> "$dir/qemu-$name.log" 2>&1 || true
 	echo "bench: $name done in $(( $(date +%s) - t0 )) s" >&2
 	wait "$srv" 2>/dev/null || true
@@ -80,7 +82,7 @@ boot() { # boot NAME NETDEV-ARGS...
 
 # --- ours: vionet (the distribution's JVM flags and class path) on the tap
 tap_up
-ip netns exec "$NS" $JAVA $VIONET_FLAGS -Dvmd.log.level=WARN -cp "$VIONET_CP" vmd.vionet.VionetMain \
+ip netns exec "$NS" $JAVA $VIONET_FLAGS -Dvmd.log.level=${VIONET_LOG_LEVEL:-WARN} -cp "$VIONET_CP" vmd.vionet.VionetMain \
 	--socket-path "$dir/vionet.sock" --tap "$TAP" --mac "$MAC" --local "$HOST/31" > "$dir/vionet.log" 2>&1 &
 vpid=$!; pids+=("$vpid")
 for _ in $(seq 100); do [ -S "$dir/vionet.sock" ] && break; sleep 0.1; done
@@ -101,22 +103,35 @@ boot qemu -netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,vhost=off" \
 ip -n "$NS" link del "$TAP"
 
 # --- table
-"$PY" - "$dir" "$rss" "$hwm" "$mb" <<'PYEOF'
-import re, sys
-d, rss, hwm, mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+"$PY" - "$dir" "$rss" "$hwm" "$mb" "$rounds" <<'PYEOF'
+import re, statistics, sys
+d, rss, hwm, mb, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 def parse(name):
     srv = open(f"{d}/server-{name}.log").read(); con = open(f"{d}/console-{name}.log", errors="replace").read()
-    g = re.search(r"G2H (\d+) ([\d.]+)", srv); h = re.search(r"H2G (\d+) ([\d.]+)", srv)
-    u = re.search(r"UDP (\d+) ([\d.]+)", srv); rx = re.search(r"VMDGUEST UDPRX (\d+)", con)
-    return {"g2h": int(g[1]) / float(g[2]) / 1e6, "h2g": int(h[1]) / float(h[2]) / 1e6,
-            "pps": int(rx[1]) / float(u[2]), "sent": int(u[1]) / float(u[2])}
+    per = {k: {} for k in range(1, rounds + 1)}
+    for k, n, t in re.findall(r"^G2H (\d+) (\d+) ([\d.]+)", srv, re.M): per[int(k)]["g2h"] = int(n) / float(t) / 1e6
+    for k, n, t in re.findall(r"^H2G (\d+) (\d+) ([\d.]+)", srv, re.M): per[int(k)]["h2g"] = int(n) / float(t) / 1e6
+    spray = {int(k): (int(n), float(t)) for k, n, t in re.findall(r"^UDP (\d+) (\d+) ([\d.]+)", srv, re.M)}
+    for k, n in re.findall(r"VMDGUEST UDPRX (\d+) (\d+)", con): per[int(k)]["udprx"] = int(n) / spray[int(k)][1]
+    for k, n in spray.items(): per[k]["offered"] = n[0] / n[1]
+    for k, n, t in re.findall(r"^UG2H (\d+) (\d+) ([\d.]+)", srv, re.M): per[int(k)]["udptx"] = int(n) / float(t) if float(t) > 0 else 0.0
+    return per
 v, q = parse("vionet"), parse("qemu")
-print(f"| metric | vionet | QEMU tap | ratio (ours / qemu) |")
-print(f"|---|---:|---:|---:|")
-print(f"| TCP guest -> host, {mb} MiB (MB/s) | {v['g2h']:.1f} | {q['g2h']:.1f} | {v['g2h']/q['g2h']:.2f} |")
-print(f"| TCP host -> guest, {mb} MiB (MB/s) | {v['h2g']:.1f} | {q['h2g']:.1f} | {v['h2g']/q['h2g']:.2f} |")
-print(f"| UDP 64-byte frames received by the guest (packets/s) | {v['pps']:.0f} | {q['pps']:.0f} | {v['pps']/q['pps']:.2f} |")
-print(f"| (UDP offered by the host, packets/s) | {v['sent']:.0f} | {q['sent']:.0f} | |")
+rows = [("g2h", f"TCP guest -> host, {mb} MiB (MB/s)", "%.1f"), ("h2g", f"TCP host -> guest, {mb} MiB (MB/s)", "%.1f"),
+        ("udprx", "UDP 64-byte frames into the guest (packets/s received)", "%.0f"),
+        ("udptx", "UDP 64-byte frames out of the guest (packets/s at the host)", "%.0f")]
+print(f"Medians over {rounds} rounds per back-end; ratio: median of the per-round ratios [min-max].")
+print()
+print("| metric | vionet | QEMU tap | ours / qemu |")
+print("|---|---:|---:|---:|")
+for key, label, fmt in rows:
+    ks = [k for k in range(1, rounds + 1) if key in v[k] and key in q[k] and q[k][key] > 0]
+    if not ks: print(f"| {label} | - | - | - |"); continue
+    rs = sorted(v[k][key] / q[k][key] for k in ks)
+    mv, mq = statistics.median(v[k][key] for k in ks), statistics.median(q[k][key] for k in ks)
+    print(f"| {label} | {fmt % mv} | {fmt % mq} | {statistics.median(rs):.2f} [{rs[0]:.2f}-{rs[-1]:.2f}] |")
+off = [v[k].get("offered", 0) for k in v] + [q[k].get("offered", 0) for k in q]
+print(f"| (UDP offered by the host, packets/s) | {statistics.median(off[:rounds]):.0f} | {statistics.median(off[rounds:]):.0f} | |")
 print(f"| vionet VmRSS / VmHWM (MiB) | {rss/1024:.1f} / {hwm/1024:.1f} | | |")
 PYEOF
 echo "bench: logs in $dir" >&2

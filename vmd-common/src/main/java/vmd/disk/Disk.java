@@ -27,6 +27,26 @@ public interface Disk extends Closeable {
     /** Writes {@code src} (position..limit) at {@code offset}. */
     void write(long offset, ByteBuffer src) throws IOException;
 
+    /** Reads {@code offset} onwards into the buffers in turn (a request's data segments). */
+    default void read(long offset, java.util.List<ByteBuffer> dsts) throws IOException {
+        long at = offset;
+        for (ByteBuffer b : dsts) {
+            int n = b.remaining();
+            read(at, b);
+            at += n;
+        }
+    }
+
+    /** Writes the buffers in turn from {@code offset} onwards. */
+    default void write(long offset, java.util.List<ByteBuffer> srcs) throws IOException {
+        long at = offset;
+        for (ByteBuffer b : srcs) {
+            int n = b.remaining();
+            write(at, b);
+            at += n;
+        }
+    }
+
     /** Makes every completed write durable (metadata in a safe order, then fdatasync). */
     void flush() throws IOException;
 

@@ -3,7 +3,9 @@ package vmd.disk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import vmd.sys.Fds;
+import vmd.sys.IoVecs;
 import vmd.sys.Native;
 import vmd.sys.NativeException;
 
@@ -116,6 +118,69 @@ final class FdImageFile implements ImageFile {
             }
             int errno = Native.errno();
             if (errno != EINTR) throw error("pwrite", position, errno);
+        }
+    }
+
+    /** One iovec array per thread (the ring's and the I/O threads). */
+    private static final ThreadLocal<IoVecs> IOVECS = ThreadLocal.withInitial(IoVecs::new);
+
+    @Override
+    public long readUpTo(List<ByteBuffer> dsts, long position) throws IOException {
+        return vectored(dsts, position, false);
+    }
+
+    @Override
+    public void writeFully(List<ByteBuffer> srcs, long position) throws IOException {
+        if (!writable) throw new IOException(name + ": opened read-only");
+        vectored(srcs, position, true);
+    }
+
+    /**
+     * preadv/pwritev over the buffers (direct ones: guest memory), as many as an iovec
+     * array holds per call, resuming after short transfers; heap buffers go one by one.
+     * Returns the bytes moved (fewer than asked only for a read that reached end of file).
+     */
+    private long vectored(List<ByteBuffer> bufs, long position, boolean write) throws IOException {
+        checkOpen();
+        for (ByteBuffer b : bufs) {
+            if (b.isDirect()) continue;
+            if (!write) return ImageFile.super.readUpTo(bufs, position);
+            long n = 0;
+            for (ByteBuffer x : bufs) n += x.remaining();
+            ImageFile.super.writeFully(bufs, position);
+            return n;
+        }
+        IoVecs iov = IOVECS.get();
+        long total = 0;
+        int next = 0;
+        while (true) {
+            while (next < bufs.size() && !bufs.get(next).hasRemaining()) next++;
+            if (next == bufs.size()) return total;
+            iov.clear();
+            for (int i = next; i < bufs.size() && iov.count() < IoVecs.MAX; i++) {
+                ByteBuffer b = bufs.get(i);
+                iov.add(b, b.position(), b.remaining());
+            }
+            long n;
+            for (;;) {
+                n = write ? sys.pwritev(fd, iov.address(), iov.count(), position + total)
+                        : sys.preadv(fd, iov.address(), iov.count(), position + total);
+                if (n >= 0) break;
+                int errno = Native.errno();
+                if (errno != EINTR) throw error(write ? "pwritev" : "preadv", position + total, errno);
+            }
+            if (n == 0) {
+                if (!write) return total; // end of file
+                throw new IOException(name + ": pwritev at offset " + (position + total) + " wrote nothing");
+            }
+            total += n;
+            for (long left = n; left > 0; ) { // advance the buffers the call filled
+                ByteBuffer b = bufs.get(next);
+                int k = (int) Math.min(left, b.remaining());
+                b.position(b.position() + k);
+                left -= k;
+                if (!b.hasRemaining()) next++;
+            }
         }
     }
 

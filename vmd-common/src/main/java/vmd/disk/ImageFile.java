@@ -69,6 +69,31 @@ public interface ImageFile extends Closeable {
         while (src.hasRemaining()) p += write(src, p);
     }
 
+    /**
+     * Reads into the buffers in turn, as one file range from {@code position}, until they
+     * are full or end of file; returns the bytes read. A descriptor does it with preadv.
+     */
+    default long readUpTo(java.util.List<ByteBuffer> dsts, long position) throws IOException {
+        long total = 0;
+        for (ByteBuffer b : dsts) {
+            int want = b.remaining();
+            int n = readUpTo(b, position + total);
+            total += n;
+            if (n < want) break;
+        }
+        return total;
+    }
+
+    /** Writes the buffers in turn as one file range from {@code position} (pwritev on a descriptor). */
+    default void writeFully(java.util.List<ByteBuffer> srcs, long position) throws IOException {
+        long p = position;
+        for (ByteBuffer b : srcs) {
+            int n = b.remaining();
+            writeFully(b, p);
+            p += n;
+        }
+    }
+
     /** The production form: a descriptor received from the parent (the file takes ownership). */
     static ImageFile ofFd(int fd, String name, boolean writable) {
         return new FdImageFile(fd, name, writable);

@@ -60,6 +60,26 @@ public final class RawDisk implements Disk {
         file.writeFully(src, offset);
     }
 
+    /** One preadv for the whole request (up to 1024 segments a call). */
+    @Override
+    public void read(long offset, java.util.List<ByteBuffer> dsts) throws IOException {
+        long want = 0;
+        for (ByteBuffer b : dsts) want += b.remaining();
+        Disk.checkRange(file.name(), size, offset, want);
+        file.readUpTo(dsts, offset);
+        for (ByteBuffer b : dsts) if (b.hasRemaining()) Zeros.fill(b, b.remaining()); // past the file's end
+    }
+
+    /** One pwritev for the whole request. */
+    @Override
+    public void write(long offset, java.util.List<ByteBuffer> srcs) throws IOException {
+        checkWritable();
+        long want = 0;
+        for (ByteBuffer b : srcs) want += b.remaining();
+        Disk.checkRange(file.name(), size, offset, want);
+        file.writeFully(srcs, offset);
+    }
+
     @Override
     public void flush() throws IOException {
         if (!readOnly) file.sync();

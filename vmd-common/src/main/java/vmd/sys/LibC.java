@@ -88,6 +88,8 @@ public final class LibC {
     private static final MemorySegment PWRITE = symbol("pwrite");
     private static final MemorySegment READV = symbol("readv");
     private static final MemorySegment WRITEV = symbol("writev");
+    private static final MemorySegment PREADV = symbol("preadv");
+    private static final MemorySegment PWRITEV = symbol("pwritev");
     private static final MemorySegment FDATASYNC = symbol("fdatasync");
     private static final MemorySegment FALLOCATE = symbol("fallocate");
     private static final MemorySegment LSEEK = symbol("lseek");
@@ -213,6 +215,14 @@ public final class LibC {
 
     public long writev(int fd, long iov, int iovcnt) {
         return (long) call(WRITEV, fd, iov, iovcnt);
+    }
+
+    public long preadv(int fd, long iov, int iovcnt, long offset) {
+        return (long) call(PREADV, fd, iov, iovcnt, offset);
+    }
+
+    public long pwritev(int fd, long iov, int iovcnt, long offset) {
+        return (long) call(PWRITEV, fd, iov, iovcnt, offset);
     }
 
     public int fdatasync(int fd) {

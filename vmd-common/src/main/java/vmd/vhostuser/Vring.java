@@ -75,31 +75,30 @@ public final class Vring {
     }
 
     /**
-     * How long a completion may wait for the rest of its batch before the driver hears of
-     * it. Small requests (4 KiB reads take ~4 us here) still share one interrupt among a
-     * dozen or more; a large one (a 1 MiB read, ~120 us) is signalled as soon as it is done,
-     * so the driver refills the queue while the next is served instead of finding it dry.
-     */
-    public static final long SIGNAL_AFTER_NANOS = 50_000;
-
-    /**
      * Serves the available chains synchronously: pops, processes, pushes used, re-enables
      * notifications and re-checks (no lost kick), and interrupts the driver if it wants
-     * one - at the end of the batch, or earlier once a completion has waited
-     * {@link #SIGNAL_AFTER_NANOS}. At most a ring's worth per call (then it kicks itself to
-     * be called again). Returns the number of chains served.
+     * one. At most a ring's worth per call (then it kicks itself to be called again).
+     * Returns the number of chains served.
      */
     public int processAvailable(ChainProcessor processor) throws VirtQueueException {
+        return processAvailable(processor, 0);
+    }
+
+    /**
+     * As {@link #processAvailable(ChainProcessor)}, but when the ring runs dry it first
+     * watches it for up to {@code lingerNanos} with notifications still off, so a driver
+     * that adds the next chain within that time does not kick for it. A kick is a VM exit
+     * for the guest (under TCG a costly emulated one); a transmit ring of small frames
+     * otherwise costs the guest one per frame.
+     */
+    public int processAvailable(ChainProcessor processor, long lingerNanos) throws VirtQueueException {
         int served = 0;
         int batch = queue.size();
-        long since = System.nanoTime(); // when the oldest unsignalled completion's work began
-        boolean pending = false;
         while (true) {
             queue.disableNotification();
             DescriptorChain chain;
             while ((chain = queue.pop()) != null) {
                 queue.pushUsed(chain, processor.process(chain));
-                pending = true;
                 if (++served >= batch) {
                     // A guest that keeps the ring full must not hold this thread (and whoever waits
                     // to stop it) forever: return after a ring's worth, and come back at once
@@ -108,18 +107,23 @@ public final class Vring {
                     Fds.eventfdSignal(kickFd);
                     return served;
                 }
-                long now = System.nanoTime();
-                if (now - since >= SIGNAL_AFTER_NANOS) {
-                    if (queue.needsNotification()) signalUsed();
-                    pending = false;
-                    since = now;
-                }
             }
+            if (lingerNanos > 0 && linger(lingerNanos)) continue;
             if (!queue.enableNotification()) break;
-            if (!pending) since = System.nanoTime();
         }
-        if (pending && queue.needsNotification()) signalUsed();
+        if (served > 0 && queue.needsNotification()) signalUsed();
         return served;
+    }
+
+    /** Spins up to {@code nanos} for a chain to appear; true if one did. The completions so far are signalled first. */
+    private boolean linger(long nanos) throws VirtQueueException {
+        if (queue.needsNotification()) signalUsed();
+        long end = System.nanoTime() + nanos;
+        do {
+            if (queue.hasAvailable()) return true;
+            Thread.onSpinWait();
+        } while (System.nanoTime() < end);
+        return false;
     }
 
     @Override

@@ -16,6 +16,14 @@ import vmd.virtio.VirtQueueException;
 public final class VringWorker {
     private static final Logger log = LoggerFactory.getLogger(VringWorker.class);
     private static final int POLLNVAL = 0x20;
+    /**
+     * How often an idle ring is looked at without a kick. A kick the driver decided not to
+     * send (its barrier and ours both needed, and one missing) would stall the ring for
+     * good: the driver only kicks again once the device has moved past the avail_event it
+     * already saw. Seen under QEMU's TCG, where a guest TX ring sat full with no kick
+     * pending; on KVM the guest's fences are real. A wake-up every 200 ms is the price.
+     */
+    public static final int RECHECK_MILLIS = 200;
 
     /** Serves what is available on the ring; called on the worker thread. */
     @FunctionalInterface
@@ -47,15 +55,26 @@ public final class VringWorker {
         return vring;
     }
 
+    /** Whether the driver has published chains this ring has not taken. */
+    private boolean waiting() {
+        try {
+            return vring.queue().hasAvailable();
+        } catch (VirtQueueException e) {
+            return true; // serve: it reports the broken ring
+        }
+    }
+
     private void run() {
         PollSet set = new PollSet();
         set.set(thread.stopFd(), vring.kickFd());
         boolean broken = false;
         boolean first = true;
+        boolean missedKickLogged = false;
         while (!thread.stopping()) {
             if (!first) {
+                int ready;
                 try {
-                    set.poll(-1);
+                    ready = set.poll(RECHECK_MILLIS);
                 } catch (RuntimeException e) {
                     log.warn("{}: poll failed: {}", thread.name(), e.getMessage());
                     vring.signalError();
@@ -68,6 +87,14 @@ public final class VringWorker {
                     return;
                 }
                 if (set.ready(1)) Fds.eventfdDrain(vring.kickFd());
+                if (ready == 0) {
+                    if (broken || !waiting()) continue;
+                    if (!missedKickLogged) {
+                        log.info("{}: chains waiting without a kick; serving them (rings are looked at every {} ms)",
+                                thread.name(), RECHECK_MILLIS);
+                        missedKickLogged = true;
+                    }
+                }
             }
             first = false;
             if (broken) continue;

@@ -10,7 +10,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import vmd.sys.IoVecs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +49,76 @@ class RawDiskTest {
         }
         try (RawDisk ro = RawDisk.open(ImageFile.open(p, false), true)) {
             assertThrows(IOException.class, () -> ro.write(0, ByteBuffer.allocate(512)));
+        }
+    }
+
+    /** Segments of one request as a guest lays them out: many, uneven, some past the file's end. */
+    static List<ByteBuffer> segments(int count, long seed) {
+        Random r = new Random(seed);
+        List<ByteBuffer> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) out.add(ByteBuffer.allocateDirect(512 * (1 + r.nextInt(16))));
+        return out;
+    }
+
+    @Test
+    void vectoredReadsAndWritesMoveEverySegmentInOrder() throws IOException {
+        Path p = dir.resolve("vec.raw");
+        RawCreator.create(p, 8 << 20);
+        // More segments than one iovec array holds, so the transfer spans several calls.
+        List<ByteBuffer> out = segments(IoVecs.MAX + 300, 5);
+        Random r = new Random(9);
+        long total = 0;
+        for (ByteBuffer b : out) {
+            byte[] bytes = new byte[b.capacity()];
+            r.nextBytes(bytes);
+            b.put(bytes).flip();
+            total += bytes.length;
+        }
+        long at = 3 << 20;
+        try (RawDisk d = RawDisk.open(ImageFile.open(p, true), false)) {
+            d.write(at - total / 2, out);
+            for (ByteBuffer b : out) assertEquals(0, b.remaining(), "every segment written");
+            ByteBuffer whole = ByteBuffer.allocate((int) total);
+            d.read(at - total / 2, whole);
+            whole.flip();
+            for (ByteBuffer b : out) assertEquals(b.capacity(), b.flip().remaining());
+            for (ByteBuffer b : out) {
+                byte[] want = new byte[b.remaining()];
+                b.get(want);
+                byte[] got = new byte[want.length];
+                whole.get(got);
+                assertArrayEquals(want, got, "segments land back to back, in order");
+            }
+            List<ByteBuffer> in = segments(IoVecs.MAX + 300, 5);
+            d.read(at - total / 2, in);
+            for (int i = 0; i < in.size(); i++) {
+                assertEquals(0, in.get(i).remaining(), "segment " + i + " filled");
+                assertEquals(out.get(i).rewind(), in.get(i).flip(), "segment " + i + " read back");
+            }
+            assertThrows(IOException.class, () -> d.read((8 << 20) - 512, segments(4, 1)), "past the disk's end");
+        }
+        // A file shorter than the disk (it shrank under us): the missing tail reads as zeros.
+        try (RawDisk d = RawDisk.open(ImageFile.open(p, false), true)) {
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                ch.truncate(at);
+            }
+            List<ByteBuffer> in = segments(64, 5);
+            long len = 0;
+            for (ByteBuffer b : in) len += b.capacity();
+            d.read(at - len / 2, in);
+            ByteBuffer expect = ByteBuffer.allocate((int) len);
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                ch.read(expect, at - len / 2);
+            }
+            long seen = 0;
+            for (ByteBuffer b : in) {
+                b.flip();
+                while (b.hasRemaining()) {
+                    byte want = seen < len / 2 ? expect.get((int) seen) : 0;
+                    assertEquals(want, b.get(), "byte " + seen);
+                    seen++;
+                }
+            }
         }
     }
 

@@ -137,13 +137,8 @@ public final class BlockDevice implements VhostUserDevice {
         try {
             switch (req.type) {
                 case BlkRequest.T_IN -> {
-                    long offset = offset(req, req.writableDataLength);
-                    for (ByteBuffer b : req.writableData) {
-                        int n = b.remaining();
-                        disk.read(offset, b);
-                        offset += n;
-                        written += n;
-                    }
+                    disk.read(offset(req, req.writableDataLength), req.writableData);
+                    written = req.writableDataLength;
                     status = BlkRequest.S_OK;
                 }
                 case BlkRequest.T_OUT -> {
@@ -151,12 +146,7 @@ public final class BlockDevice implements VhostUserDevice {
                         status = BlkRequest.S_IOERR;
                         break;
                     }
-                    long offset = offset(req, req.readableDataLength());
-                    for (ByteBuffer b : req.readableData) {
-                        int n = b.remaining();
-                        disk.write(offset, b);
-                        offset += n;
-                    }
+                    disk.write(offset(req, req.readableDataLength()), req.readableData);
                     status = BlkRequest.S_OK;
                 }
                 case BlkRequest.T_FLUSH -> {

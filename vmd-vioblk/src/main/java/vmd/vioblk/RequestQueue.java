@@ -14,7 +14,7 @@ import vmd.virtio.VirtQueueException;
 
 /**
  * One virtio-blk request queue. Small requests are served inline on the ring's thread,
- * their completions sharing an interrupt; large reads and writes go to the device's I/O
+ * their completions sharing one interrupt per batch; large reads and writes go to the device's I/O
  * threads, so that several copies between the page cache and guest memory run at once
  * (a 1 MiB read from the page cache is ~150 us of copying on one CPU, and one thread
  * doing them in turn is a third slower than qemu-storage-daemon's thread pool), each
@@ -63,8 +63,7 @@ final class RequestQueue {
     int serve(Vring unused) throws VirtQueueException {
         int served = 0;
         int batch = queue.size();
-        long since = System.nanoTime();
-        boolean pending = false;
+        boolean pending = false; // small completions not yet signalled: they share one interrupt per batch
         // The newest large request is held back: if the ring is empty after it, this thread
         // serves it itself instead of waking an I/O thread and going to sleep.
         DescriptorChain heldChain = null;
@@ -91,12 +90,6 @@ final class RequestQueue {
                     Fds.eventfdSignal(vring.kickFd());
                     return served;
                 }
-                long now = System.nanoTime();
-                if (pending && now - since >= Vring.SIGNAL_AFTER_NANOS) {
-                    signalIfWanted();
-                    pending = false;
-                }
-                if (!pending) since = now;
             }
             if (held != null) {
                 if (pending) signalIfWanted();
@@ -104,7 +97,6 @@ final class RequestQueue {
                 push(heldChain, server.execute(held), true);
                 held = null;
                 heldChain = null;
-                since = System.nanoTime();
                 continue;
             }
             if (!queue.enableNotification()) break;

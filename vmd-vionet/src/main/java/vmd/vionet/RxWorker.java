@@ -6,10 +6,12 @@ import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.sys.Fds;
+import vmd.sys.IoVecs;
 import vmd.sys.Native;
 import vmd.sys.PollSet;
 import vmd.vhostuser.RingThread;
 import vmd.vhostuser.Vring;
+import vmd.vhostuser.VringWorker;
 import vmd.virtio.DescriptorChain;
 import vmd.virtio.VirtQueue;
 import vmd.virtio.VirtQueueException;
@@ -103,7 +105,9 @@ final class RxWorker {
             boolean quiet = now < tapQuietUntil;
             PollSet set = starved || broken || quiet ? withoutTap : withTap;
             try {
-                set.poll(quiet ? (int) Math.max(1, tapQuietUntil - now) : -1);
+                // Not -1: a lost kick must not starve the ring for good (VringWorker.RECHECK_MILLIS).
+                set.poll(quiet ? (int) Math.max(1, Math.min(tapQuietUntil - now, VringWorker.RECHECK_MILLIS))
+                        : VringWorker.RECHECK_MILLIS);
             } catch (RuntimeException e) {
                 log.warn("{}: poll failed: {}", thread.name(), e.getMessage());
                 vring.signalError();

@@ -1,8 +1,9 @@
 package vmd.vionet;
 
-import vmd.tap.TapFd;
 import java.nio.ByteBuffer;
+import vmd.sys.IoVecs;
 import vmd.sys.Native;
+import vmd.tap.TapFd;
 import vmd.virtio.DescriptorChain;
 
 /**

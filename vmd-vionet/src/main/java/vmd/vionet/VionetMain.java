@@ -1,6 +1,5 @@
 package vmd.vionet;
 
-import vmd.tap.TapFd;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
@@ -8,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.imsg.VionetParams;
 import vmd.proc.ChildSession;
+import vmd.tap.TapFd;
 import vmd.vhostuser.BackendCommandLine;
 import vmd.vhostuser.BackendServer;
 import vmd.vhostuser.VhostUserBackend;

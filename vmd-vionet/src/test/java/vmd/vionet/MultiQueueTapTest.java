@@ -1,6 +1,5 @@
 package vmd.vionet;
 
-import vmd.tap.TapFd;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
@@ -11,6 +10,7 @@ import vmd.memory.GuestMemory;
 import vmd.memory.MemoryRegion;
 import vmd.sys.Fds;
 import vmd.sys.Native;
+import vmd.tap.TapFd;
 import vmd.testing.Prerequisites;
 import vmd.vhostuser.EventNotifier;
 import vmd.vhostuser.TestRing;

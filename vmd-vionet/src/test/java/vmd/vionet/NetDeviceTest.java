@@ -1,6 +1,5 @@
 package vmd.vionet;
 
-import vmd.tap.TapFd;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.ByteBuffer;
@@ -14,6 +13,7 @@ import vmd.memory.GuestMemory;
 import vmd.memory.MemoryRegion;
 import vmd.sys.Fds;
 import vmd.sys.UnixSockets;
+import vmd.tap.TapFd;
 import vmd.vhostuser.EventNotifier;
 import vmd.vhostuser.TestRing;
 import vmd.vhostuser.Vring;

@@ -1,6 +1,5 @@
 package vmd.vionet;
 
-import vmd.tap.TapFd;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.net.InetAddress;
@@ -9,6 +8,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import vmd.tap.TapFd;
 import vmd.testing.Prerequisites;
 import vmd.vhostuser.BackendServer;
 import vmd.vhostuser.UnixListener;

@@ -1,6 +1,5 @@
 package vmd.vionet;
 
-import vmd.tap.TapFd;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
@@ -11,6 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import vmd.tap.TapFd;
 import vmd.testing.Prerequisites;
 import vmd.vhostuser.BackendServer;
 import vmd.vhostuser.UnixListener;

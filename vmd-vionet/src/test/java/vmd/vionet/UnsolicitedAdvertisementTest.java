@@ -1,12 +1,12 @@
 package vmd.vionet;
 
-import vmd.tap.TapFd;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import vmd.sys.Fds;
 import vmd.sys.UnixSockets;
+import vmd.tap.TapFd;
 
 /** Under local inet6 the guest's default route must not expire: vionet re-advertises on its own. */
 class UnsolicitedAdvertisementTest {

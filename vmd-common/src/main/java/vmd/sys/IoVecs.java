@@ -1,30 +1,29 @@
-package vmd.vionet;
+package vmd.sys;
 
 import static vmd.sys.Native.U64;
 
 import java.nio.ByteBuffer;
 import java.lang.foreign.MemorySegment;
-import vmd.sys.Native;
 
 /**
  * A reusable native iovec array built from direct ByteBuffers (guest buffers or a
- * staging buffer): readv/writev then move bytes straight between the tap and guest
- * memory. One per thread; not thread-safe.
+ * staging buffer): readv/writev and preadv/pwritev then move bytes straight between a
+ * tap or an image and guest memory. One per thread; not thread-safe.
  */
-final class IoVecs {
-    static final int MAX = 1024; // UIO_MAXIOV
+public final class IoVecs {
+    public static final int MAX = 1024; // UIO_MAXIOV
     private final MemorySegment mem = Native.allocate(16 * MAX);
     private final long base = mem.address();
     private int count;
     private long total;
 
-    void clear() {
+    public void clear() {
         count = 0;
         total = 0;
     }
 
     /** Adds {@code length} bytes of {@code buf} from {@code offset}; false if the array is full. */
-    boolean add(ByteBuffer buf, int offset, int length) {
+    public boolean add(ByteBuffer buf, int offset, int length) {
         if (length <= 0) return true;
         if (count == MAX) return false;
         if (offset < 0 || offset + length > buf.capacity()) throw new IndexOutOfBoundsException();
@@ -36,15 +35,15 @@ final class IoVecs {
         return true;
     }
 
-    int count() {
+    public int count() {
         return count;
     }
 
-    long total() {
+    public long total() {
         return total;
     }
 
-    long address() {
+    public long address() {
         return base;
     }
 }
