@@ -82,7 +82,7 @@ boot() { # boot NAME NETDEV-ARGS...
 
 # --- ours: vionet (the distribution's JVM flags and class path) on the tap
 tap_up
-ip netns exec "$NS" $JAVA $VIONET_FLAGS -Dvmd.log.level=${VIONET_LOG_LEVEL:-WARN} -cp "$VIONET_CP" vmd.vionet.VionetMain \
+ip netns exec "$NS" $JAVA $VIONET_FLAGS ${VIONET_EXTRA_FLAGS:-} -Dvmd.log.level=${VIONET_LOG_LEVEL:-WARN} -cp "$VIONET_CP" vmd.vionet.VionetMain \
 	--socket-path "$dir/vionet.sock" --tap "$TAP" --mac "$MAC" --local "$HOST/31" > "$dir/vionet.log" 2>&1 &
 vpid=$!; pids+=("$vpid")
 for _ in $(seq 100); do [ -S "$dir/vionet.sock" ] && break; sleep 0.1; done

@@ -85,13 +85,22 @@ public final class Vring {
     }
 
     /**
-     * As {@link #processAvailable(ChainProcessor)}, but when the ring runs dry it first
-     * watches it for up to {@code lingerNanos} with notifications still off, so a driver
-     * that adds the next chain within that time does not kick for it. A kick is a VM exit
-     * for the guest (under TCG a costly emulated one); a transmit ring of small frames
-     * otherwise costs the guest one per frame.
+     * As {@link #processAvailable(ChainProcessor)}, but when the ring runs dry it may first
+     * watch it, with notifications still off, so a driver that adds the next chain soon
+     * does not kick for it. A kick is a VM exit for the guest (under TCG a costly emulated
+     * one); a transmit ring of small frames otherwise costs the guest one per frame.
+     *
+     * <p>The watch is adaptive, up to {@code maxLingerNanos}, as QEMU's event-loop polling
+     * is: it grows while kicks come sooner than that after the ring went to sleep, and
+     * halves when a watch finds nothing or the ring sleeps long, so a ring with sparse
+     * traffic (a stream's acknowledgements) does not spin.
      */
-    public int processAvailable(ChainProcessor processor, long lingerNanos) throws VirtQueueException {
+    public int processAvailable(ChainProcessor processor, long maxLingerNanos) throws VirtQueueException {
+        if (maxLingerNanos > 0 && sleptSince != 0) {
+            long slept = System.nanoTime() - sleptSince;
+            if (slept < maxLingerNanos) lingerNanos = Math.min(maxLingerNanos, Math.max(2 * lingerNanos, maxLingerNanos / 8));
+            else if (slept > 4 * maxLingerNanos) lingerNanos /= 2;
+        }
         int served = 0;
         int batch = queue.size();
         while (true) {
@@ -105,15 +114,20 @@ public final class Vring {
                     // through the worker's poll, woken by a kick of our own.
                     if (queue.needsNotification()) signalUsed();
                     Fds.eventfdSignal(kickFd);
+                    sleptSince = 0;
                     return served;
                 }
             }
-            if (lingerNanos > 0 && linger(lingerNanos)) continue;
+            if (lingerNanos >= 1_000 && linger(lingerNanos)) continue;
             if (!queue.enableNotification()) break;
         }
         if (served > 0 && queue.needsNotification()) signalUsed();
+        sleptSince = maxLingerNanos > 0 ? System.nanoTime() : 0;
         return served;
     }
+
+    /** The current watch (adaptive, see above) and when the ring last went to sleep; the ring's thread only. */
+    private long lingerNanos, sleptSince;
 
     /** Spins up to {@code nanos} for a chain to appear; true if one did. The completions so far are signalled first. */
     private boolean linger(long nanos) throws VirtQueueException {
@@ -123,6 +137,7 @@ public final class Vring {
             if (queue.hasAvailable()) return true;
             Thread.onSpinWait();
         } while (System.nanoTime() < end);
+        lingerNanos /= 2;
         return false;
     }
 
