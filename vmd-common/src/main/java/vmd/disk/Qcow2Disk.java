@@ -7,6 +7,7 @@ import static vmd.disk.Qcow2Tables.ZERO;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -32,7 +33,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * read-only only, since its refcounts cannot be trusted for allocation.
  */
 public final class Qcow2Disk implements Disk {
-    public static final int DEFAULT_L2_CACHE_BYTES = 8 << 20;
+    /**
+     * The L2 cache covers the whole image by default (QEMU's l2-cache-size idea), up to
+     * this much per layer: 16 MiB of tables maps 128 GiB of 64 KiB clusters (QEMU caps at 32
+     * MiB; a vioblk heap is 96 MiB and each backing layer has its own). Tables are read in as
+     * used, so a small or sparse image costs no more than it touches.
+     */
+    public static final int MAX_L2_CACHE_BYTES = 16 << 20;
+    /** Asks {@link #open(ImageFile, Disk, boolean, int)} for a cache sized to the image. */
+    public static final int L2_CACHE_FOR_IMAGE = -1;
     public static final int DEFAULT_REFCOUNT_CACHE_BYTES = 1 << 20;
     private static final int MAX_ALLOC_RUN_BYTES = 32 << 20;
 
@@ -72,13 +81,14 @@ public final class Qcow2Disk implements Disk {
 
     /** Opens with the default cache sizes. */
     public static Qcow2Disk open(ImageFile file, Disk backing, boolean readOnly) throws IOException {
-        return open(file, backing, readOnly, DEFAULT_L2_CACHE_BYTES);
+        return open(file, backing, readOnly, L2_CACHE_FOR_IMAGE);
     }
 
     /**
      * Opens {@code file}. {@code backing} must be given exactly when the header names a backing
      * file (the caller resolved and opened it, see {@link Qcow2Chain}); it is closed with this
-     * disk. The L2 cache holds {@code l2CacheBytes / cluster size} tables (at least 4).
+     * disk. The L2 cache holds {@code l2CacheBytes / cluster size} tables (at least 4);
+     * {@link #L2_CACHE_FOR_IMAGE} sizes it to map the whole image, at most {@link #MAX_L2_CACHE_BYTES}.
      */
     public static Qcow2Disk open(ImageFile file, Disk backing, boolean readOnly, int l2CacheBytes) throws IOException {
         String name = file.name();
@@ -96,6 +106,7 @@ public final class Qcow2Disk implements Disk {
                 throw new DiskFormatException(name, "dirty bit set (incompatible feature bit 0), refcounts may be stale: "
                         + "repair it with qemu-img check -r all or use it read-only");
         }
+        if (l2CacheBytes == L2_CACHE_FOR_IMAGE) l2CacheBytes = l2CacheBytesFor(h.size, h.clusterBits);
         Qcow2Disk d = new Qcow2Disk(file, h, backing, readOnly, l2CacheBytes);
         if (!readOnly && h.autoclearFeatures != 0) {
             // We maintain neither bitmaps nor raw external data: clear the bits before writing.
@@ -103,6 +114,19 @@ public final class Qcow2Disk implements Disk {
             file.sync();
         }
         return d;
+    }
+
+    /** The L2 table bytes that map {@code size} bytes of guest disk in clusters of {@code 1 << clusterBits}, capped. */
+    static int l2CacheBytesFor(long size, int clusterBits) {
+        long clusters = (size + (1L << clusterBits) - 1) >>> clusterBits;
+        long entriesPerTable = 1L << (clusterBits - 3);
+        long tables = (clusters + entriesPerTable - 1) / entriesPerTable;
+        return (int) Math.min(MAX_L2_CACHE_BYTES, Math.max(4, tables) << clusterBits);
+    }
+
+    /** How many L2 tables the cache holds (for tests and diagnostics). */
+    int l2CacheTables() {
+        return tables.cacheTables();
     }
 
     public Qcow2Header header() {
@@ -217,6 +241,57 @@ public final class Qcow2Disk implements Disk {
                 }
             }
             dst.position(dst.position() + x.length);
+            pos += x.length;
+        }
+    }
+
+    /**
+     * A request's segments: each run of clusters contiguous on the host is one preadv
+     * across the segments it covers; other runs (zeros, backing, compressed) go segment
+     * by segment as {@link #read(long, ByteBuffer)} does.
+     */
+    @Override
+    public void read(long offset, List<ByteBuffer> dsts) throws IOException {
+        if (dsts.size() == 1) {
+            read(offset, dsts.get(0));
+            return;
+        }
+        if (closed) throw new IOException(name + ": closed");
+        long total = 0;
+        for (ByteBuffer b : dsts) total += b.remaining();
+        Disk.checkRange(name, header.size, offset, total);
+        long pos = offset, end = offset + total;
+        int next = 0;
+        while (pos < end) {
+            Extent x;
+            lock.lock();
+            try {
+                x = mapRun(pos, (int) Math.min(Integer.MAX_VALUE, end - pos));
+            } finally {
+                lock.unlock();
+            }
+            List<ByteBuffer> parts = new ArrayList<>();
+            for (long left = x.length; left > 0; ) {
+                ByteBuffer b = dsts.get(next);
+                int n = (int) Math.min(left, b.remaining());
+                ByteBuffer part = b.duplicate();
+                part.limit(part.position() + n);
+                parts.add(part);
+                b.position(b.position() + n);
+                left -= n;
+                if (!b.hasRemaining()) next++;
+            }
+            if (x.kind == Kind.NORMAL) {
+                file.readUpTo(parts, x.host);
+                for (ByteBuffer part : parts) if (part.hasRemaining()) Zeros.fill(part, part.remaining()); // short file tail
+            } else {
+                long at = pos;
+                for (ByteBuffer part : parts) {
+                    int n = part.remaining();
+                    read(at, part);
+                    at += n;
+                }
+            }
             pos += x.length;
         }
     }

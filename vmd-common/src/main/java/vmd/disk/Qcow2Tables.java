@@ -30,6 +30,11 @@ final class Qcow2Tables {
     private final Set<Long> l2Offsets = new HashSet<>();
     private final long fileSizeAtOpen;
 
+    /** How many L2 tables the cache holds at most. */
+    int cacheTables() {
+        return l2.capacity();
+    }
+
     Qcow2Tables(ImageFile file, Qcow2Header h, Qcow2Refcounts refcounts, int cacheTables) throws IOException {
         this.file = file;
         this.name = file.name();
