@@ -18,6 +18,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import vmd.disk.Disk;
 import vmd.disk.ImageFile;
@@ -36,6 +37,7 @@ import vmd.virtio.VirtQueue;
  * once with the right data and used length, and a stop that returns only when no request
  * is left with the I/O threads (afterwards the ring does not move).
  */
+@Timeout(120) // a request left blocked would hang the build: fail instead
 class RequestQueueTest {
     static final int QSIZE = 64, LARGE = 256 << 10, SMALL = 4096;
     static final long DESC = 0x1000, AVAIL = 0x2000, USED = 0x3000, HDRS = 0x10000, STATUS = 0x20000, DATA = 0x100000;
@@ -144,19 +146,22 @@ class RequestQueueTest {
         dev.close();
         GatedDisk gated = new GatedDisk(RawDisk.open(ImageFile.open(tmp.resolve("disk.raw"), true), false));
         dev = new BlockDevice("rq", gated, 1, "rq");
-        dev.startQueue(new Vring(0, queue, kick, mem, 0, new EventNotifier(), new EventNotifier()));
         int n = 8;
+        // Published before the queue starts, so its first pass takes all of them at once.
         for (int i = 0; i < n; i++) read(i, (long) i * 1024, LARGE);
-        Fds.eventfdSignal(kick);
-        assertTrue(TestRing.eventually(10_000, () -> queue.nextAvail() == n), "the queue took every request");
         Thread stopper = new Thread(() -> dev.stopQueue(0));
-        stopper.start();
-        // The ring's thread serves the last request itself; the others wait on the I/O threads.
-        gated.released.add((long) (n - 1) * 1024 * 512);
-        assertTrue(TestRing.eventually(10_000, () -> ring.usedIdx() == 1), "the ring thread's own request answered");
-        stopper.join(300);
-        assertTrue(stopper.isAlive(), "the stop waits while requests are with the I/O threads");
-        gated.all = true;
+        try {
+            dev.startQueue(new Vring(0, queue, kick, mem, 0, new EventNotifier(), new EventNotifier()));
+            assertTrue(TestRing.eventually(10_000, () -> queue.nextAvail() == n), "the queue took every request");
+            stopper.start();
+            // The ring's thread serves the last request itself; the others wait on the I/O threads.
+            gated.released.add((long) (n - 1) * 1024 * 512);
+            assertTrue(TestRing.eventually(10_000, () -> ring.usedIdx() == 1), "the ring thread's own request answered");
+            stopper.join(300);
+            assertTrue(stopper.isAlive(), "the stop waits while requests are with the I/O threads");
+        } finally {
+            gated.all = true; // whatever failed above, nothing may stay blocked
+        }
         stopper.join(10_000);
         assertFalse(stopper.isAlive(), "and returns once they are answered");
         int used = ring.usedIdx();
