@@ -91,10 +91,10 @@ public final class DescriptorChain {
         int n = (int) Math.min(max, readableLength);
         byte[] out = new byte[n];
         int at = 0;
-        for (Segment s : readable) {
-            if (at == n) break;
+        for (int i = 0; i < readable.size() && at < n; i++) { // by index: no iterator per frame
+            Segment s = readable.get(i);
             int k = Math.min(n - at, s.length());
-            s.buffer().duplicate().get(out, at, k);
+            s.buffer().get(0, out, at, k);
             at += k;
         }
         return out;
@@ -107,19 +107,15 @@ public final class DescriptorChain {
     public int writeWritable(long offset, ByteBuffer src) {
         int written = 0;
         long skip = offset;
-        for (Segment s : writable) {
-            if (!src.hasRemaining()) break;
+        for (int i = 0; i < writable.size() && src.hasRemaining(); i++) { // by index, absolute copies: nothing allocated
+            Segment s = writable.get(i);
             if (skip >= s.length()) {
                 skip -= s.length();
                 continue;
             }
-            ByteBuffer dst = s.buffer().duplicate();
-            dst.position((int) skip);
+            int k = (int) Math.min(s.length() - skip, src.remaining());
+            s.buffer().put((int) skip, src, src.position(), k);
             skip = 0;
-            int k = Math.min(dst.remaining(), src.remaining());
-            ByteBuffer part = src.duplicate();
-            part.limit(part.position() + k);
-            dst.put(part);
             src.position(src.position() + k);
             written += k;
         }

@@ -218,7 +218,9 @@ final class RxWorker {
             int skip = vnet ? 0 : h;
             boolean full = false;
             for (DescriptorChain ch : held) {
-                for (DescriptorChain.Segment s : ch.writableSegments()) {
+                java.util.List<DescriptorChain.Segment> segs = ch.writableSegments();
+                for (int i = 0; i < segs.size(); i++) { // by index: no iterator per frame
+                    DescriptorChain.Segment s = segs.get(i);
                     int len = s.length();
                     if (skip >= len) {
                         skip -= len;

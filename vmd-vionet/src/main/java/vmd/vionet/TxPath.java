@@ -85,7 +85,9 @@ final class TxPath {
     /** The chain's readable segments as an iovec, the first {@code skip} bytes left out; false if too fragmented. */
     private boolean gather(DescriptorChain chain, int skip) {
         iov.clear();
-        for (DescriptorChain.Segment s : chain.readableSegments()) {
+        java.util.List<DescriptorChain.Segment> segs = chain.readableSegments();
+        for (int i = 0; i < segs.size(); i++) { // by index: no iterator per frame
+            DescriptorChain.Segment s = segs.get(i);
             int len = s.length();
             if (skip >= len) {
                 skip -= len;
