@@ -13,9 +13,9 @@ import java.nio.file.Path;
  * <p>The device process never opens paths; it receives descriptors from the parent. There is
  * no public JDK way to turn an int descriptor into a {@link FileChannel} (that needs
  * reflection into java.io.FileDescriptor and {@code --add-opens}), so the production form
- * is {@link #ofFd}: pread/pwrite/fdatasync/fallocate on the descriptor itself through a small
- * jnr-ffi binding, straight into direct buffers (zero copy, exactly like FileChannel's
- * positional I/O). It also avoids FileChannel's close-on-interrupt, which would let one
+ * is {@link #ofFd}: pread/pwrite (preadv/pwritev for a request's segments), fdatasync and
+ * fallocate on the descriptor itself through java.lang.foreign ({@code vmd.sys.LibC}),
+ * straight into direct buffers (zero copy, exactly like FileChannel's positional I/O). It also avoids FileChannel's close-on-interrupt, which would let one
  * interrupted queue thread close the image for all of them. Callers that already hold a
  * FileChannel use {@link #of(FileChannel, String, boolean)}; discard and write-zeroes then
  * fall back to writing zeros.

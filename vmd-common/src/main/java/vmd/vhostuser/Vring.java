@@ -24,6 +24,8 @@ public final class Vring {
     private final long features;
     private final EventNotifier call;
     private final EventNotifier err;
+    /** processAvailable's current watch (adaptive) and when the ring last went to sleep; the ring's thread only. */
+    private long lingerNanos, sleptSince;
 
     public Vring(int index, VirtQueue queue, int kickFd, GuestMemory memory, long features, EventNotifier call,
                  EventNotifier err) {
@@ -118,16 +120,13 @@ public final class Vring {
                     return served;
                 }
             }
-            if (lingerNanos >= 1_000 && linger(lingerNanos)) continue;
+            if (maxLingerNanos > 0 && lingerNanos >= 1_000 && linger(lingerNanos)) continue;
             if (!queue.enableNotification()) break;
         }
         if (served > 0 && queue.needsNotification()) signalUsed();
         sleptSince = maxLingerNanos > 0 ? System.nanoTime() : 0;
         return served;
     }
-
-    /** The current watch (adaptive, see above) and when the ring last went to sleep; the ring's thread only. */
-    private long lingerNanos, sleptSince;
 
     /** Spins up to {@code nanos} for a chain to appear; true if one did. The completions so far are signalled first. */
     private boolean linger(long nanos) throws VirtQueueException {

@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import vmd.virtio.DescriptorChain;
+import vmd.virtio.VirtQueueException;
 
 /**
  * One virtio-blk request as the guest laid it out (virtio 1.2 section 5.2.6): a 16-byte
@@ -37,9 +38,14 @@ final class BlkRequest {
         this.status = status;
     }
 
-    /** Splits a chain; null if it has no header or no byte for the status (nothing can be reported). */
-    static BlkRequest parse(DescriptorChain chain) {
-        if (chain.readableLength() < HEADER_SIZE || chain.writableLength() < 1) return null;
+    /**
+     * Splits a chain. One without a header or a byte for the status is a broken ring, not
+     * a failed request: there is nowhere to report a status.
+     */
+    static BlkRequest parse(DescriptorChain chain) throws VirtQueueException {
+        if (chain.readableLength() < HEADER_SIZE || chain.writableLength() < 1) {
+            throw new VirtQueueException("virtio-blk request without a header or a status byte");
+        }
         ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         List<ByteBuffer> readable = new ArrayList<>();
         for (ByteBuffer b : chain.readable()) {

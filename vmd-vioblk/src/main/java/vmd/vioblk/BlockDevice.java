@@ -123,11 +123,7 @@ public final class BlockDevice implements VhostUserDevice {
 
     /** Serves one chain; returns how many bytes it wrote into the guest's buffers. */
     int handle(DescriptorChain chain) throws VirtQueueException {
-        BlkRequest req = BlkRequest.parse(chain);
-        if (req == null) {
-            throw new VirtQueueException("virtio-blk request without a header or a status byte");
-        }
-        return execute(req);
+        return execute(BlkRequest.parse(chain));
     }
 
     /** Serves a parsed request, on a ring's thread or an I/O thread; returns the used length. */

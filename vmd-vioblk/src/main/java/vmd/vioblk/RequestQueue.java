@@ -58,7 +58,9 @@ final class RequestQueue {
     /**
      * Serves what is available, as {@link Vring#processAvailable} does (notifications
      * re-enabled and re-checked, at most a ring's worth per call), handing large requests
-     * to the I/O threads. Called on the ring's thread.
+     * to the I/O threads. Called on the ring's thread. It is not processAvailable with a
+     * processor because that pushes each used element when the processor returns, and a
+     * large request completes later, on another thread.
      */
     int serve(Vring unused) throws VirtQueueException {
         int served = 0;
@@ -73,7 +75,6 @@ final class RequestQueue {
             DescriptorChain chain;
             while ((chain = queue.pop()) != null) {
                 BlkRequest req = BlkRequest.parse(chain);
-                if (req == null) throw new VirtQueueException("virtio-blk request without a header or a status byte");
                 if (poolFor(req) != null) {
                     if (held != null) submit(poolFor(held), heldChain, held);
                     held = req;

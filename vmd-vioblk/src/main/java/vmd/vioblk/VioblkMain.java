@@ -97,7 +97,13 @@ public final class VioblkMain {
             System.err.println(USAGE);
             return 1;
         }
-        Disk disk = Qcow2Chain.open(Path.of(image), readOnly);
+        Disk disk;
+        try {
+            disk = Qcow2Chain.open(Path.of(image), readOnly);
+        } catch (IOException e) {
+            System.err.println("vmd-vioblk: " + e.getMessage()); // a missing, unreadable or broken image: say which, no trace
+            return 1;
+        }
         BlockDevice device = new BlockDevice(Path.of(image).getFileName().toString(), disk, queues, serial);
         int rc = BackendServer.run(cmd, "block", CAPABILITIES, new VhostUserBackend(device, "vioblk " + image), System.out);
         device.close();

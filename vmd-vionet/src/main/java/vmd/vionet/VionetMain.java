@@ -145,7 +145,13 @@ public final class VionetMain {
             return 1;
         }
         if (cmd.printCapabilities()) return BackendServer.run(cmd, "net", List.of(), null, System.out);
-        List<TapFd> taps = tapName != null ? TapFd.open(tapName, queues) : List.of(TapFd.of(tapFd));
+        List<TapFd> taps;
+        try {
+            taps = tapName != null ? TapFd.open(tapName, queues) : List.of(TapFd.of(tapFd));
+        } catch (RuntimeException e) { // no /dev/net/tun, no CAP_NET_ADMIN, not a tap: say so, no trace
+            System.err.println("vmd-vionet: " + e.getMessage());
+            return 1;
+        }
         TapFd tap = taps.get(0);
         if (mac == null) mac = randomMac();
         DhcpResponder dhcp = null;

@@ -28,7 +28,7 @@ import vmd.virtio.VirtioFeatures;
  * The back-ends as a QEMU or libvirt user installs them ({@code scripts/install.sh} into a
  * scratch PREFIX): a vhost-user descriptor per back-end naming an executable program, the
  * program answering {@code --print-capabilities} as vhost-user.json describes, refusing a
- * bad command line with a reason, and {@code vmd-vioblk --socket-path} serving an image to
+ * bad command line or a missing image with a one-line reason, and {@code vmd-vioblk --socket-path} serving an image to
  * a vhost-user front-end from the JVM vmd gives its vioblk children (its AOT cache mapped).
  */
 class InstalledBackendsIT {
@@ -76,6 +76,12 @@ class InstalledBackendsIT {
             assertTrue(bad.out.contains("vmd-" + k[0] + ": --socket-path and --fd are incompatible") && bad.out.contains("usage: vmd-" + k[0]), bad.out);
             assertTrue(Files.isRegularFile(prefix.resolve("share/man/man8/vmd-" + k[0] + ".8")), "man page of vmd-" + k[0]);
         }
+        Path missing = prefix.resolve("no-such.qcow2");
+        Result noImage = run(new ProcessBuilder(prefix.resolve("libexec/vmd-vioblk").toString(), "--socket-path=" + prefix.resolve("s"),
+                missing.toString()).redirectErrorStream(true));
+        assertEquals(1, noImage.status, noImage.out);
+        assertTrue(noImage.out.startsWith("vmd-vioblk: ") && noImage.out.contains(missing.toString()) && !noImage.out.contains("\tat "),
+                "one line naming the image, no stack trace:\n" + noImage.out);
     }
 
     @Test
