@@ -2,18 +2,20 @@ package vmd.virtio;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import vmd.memory.GuestMemory;
 
 /**
  * Random and adversarial rings from a fixed seed: every pop either yields a chain whose
- * buffers all lie inside guest RAM or throws VirtQueueException, and returns quickly.
+ * buffers all lie inside guest RAM or throws VirtQueueException.
  */
 class VirtQueueFuzzTest {
     private static final long SEED = 0x5eed_1234_abcdL;
     private static final int ITERATIONS = 3000;
-    private static final long POP_BUDGET_NANOS = 250_000_000L;
 
     private final GuestMemory mem = Rings.ram();
     private final Random rnd = new Random(SEED);
@@ -121,9 +123,7 @@ class VirtQueueFuzzTest {
                 } catch (RuntimeException e) {
                     throw new AssertionError("iteration " + iter + ": pop threw " + e, e);
                 }
-                long dt = System.nanoTime() - t0;
-                worst = Math.max(worst, dt);
-                assertTrue(dt < POP_BUDGET_NANOS, "pop took " + dt + " ns");
+                worst = Math.max(worst, System.nanoTime() - t0);
                 if (c == null) break;
                 chains++;
                 check(c, size);
@@ -136,6 +136,67 @@ class VirtQueueFuzzTest {
         System.out.printf("fuzz: %d chains, %d VirtQueueExceptions, worst pop %d us%n", chains, errors, worst / 1000);
         assertTrue(chains > 100, "the fuzzer should also produce valid chains");
         assertTrue(errors > 100, "the fuzzer should also produce hostile chains");
+    }
+
+    private static final GuestMemory FUZZ_RAM = Rings.ram();
+
+    /**
+     * Coverage-guided (Jazzer): the input decides the queue size, features, indices, every
+     * descriptor of the ring and up to four indirect tables. Every pop must yield a chain
+     * inside guest RAM or throw VirtQueueException; anything else is a finding. CI replays
+     * the seeds and past findings in src/test/resources/vmd/virtio/VirtQueueFuzzTestInputs;
+     * bench/fuzz.sh runs it for 10^6 inputs.
+     */
+    @FuzzTest
+    void splitRing(FuzzedDataProvider in) {
+        GuestMemory mem = FUZZ_RAM;
+        mem.write(0x1000, new byte[0x4f000]);
+        int size = 1 << in.consumeInt(0, 8);
+        long features = in.consumeLong();
+        int start = in.consumeInt(0, 0xffff);
+        int idx = in.consumeBoolean() ? (start + in.consumeInt(0, size + 1)) & 0xffff : in.consumeInt(0, 0xffff);
+        Rings r = Rings.standard(mem, size);
+        for (int i = 0; i < size && in.remainingBytes() > 0; i++) fuzzedDescriptor(in, mem, r.desc, i, size);
+        for (int t = 0, tables = in.consumeInt(0, 4); t < tables; t++) {
+            long table = 0x10000L * (t + 1);
+            for (int i = 0, n = in.consumeInt(1, 64); i < n; i++) fuzzedDescriptor(in, mem, table, i, n);
+        }
+        for (int i = 0; i < size; i++) mem.putShort(r.avail + 4 + 2L * i, (short) in.consumeInt(0, size + 1));
+        mem.putShort(r.avail + 2, (short) idx);
+        mem.putShort(r.avail + 4 + 2L * size, (short) in.consumeInt(0, 0xffff));
+        VirtQueue q;
+        try {
+            q = new VirtQueue(mem, size, r.desc, r.avail, r.used, features, start);
+        } catch (VirtQueueException e) {
+            throw new AssertionError("standard layout must be accepted: " + e.getMessage(), e);
+        }
+        for (int pops = 0; pops < size + 2; pops++) {
+            DescriptorChain c;
+            try {
+                c = q.pop();
+            } catch (VirtQueueException e) {
+                return;
+            }
+            if (c == null) return;
+            check(c, size);
+            if (in.consumeBoolean()) {
+                q.pushUsed(c, (int) Math.min(c.writableLength(), Integer.MAX_VALUE));
+                q.needsNotification();
+            }
+        }
+    }
+
+    private static void fuzzedDescriptor(FuzzedDataProvider in, GuestMemory mem, long table, int i, int entries) {
+        long addr = switch (in.consumeInt(0, 3)) {
+            case 0 -> in.consumeLong(0, Rings.RAM - 1);
+            case 1 -> 0x10000L * in.consumeInt(1, 4); // one of the indirect tables
+            case 2 -> Rings.RAM - in.consumeInt(0, 64);
+            default -> in.consumeLong();
+        };
+        int len = in.consumeBoolean() ? in.consumeInt(0, 4096) : in.consumeInt();
+        int flags = in.consumeBoolean() ? in.consumeInt(0, 7) : in.consumeInt(0, 0xffff);
+        int next = in.consumeBoolean() ? in.consumeInt(0, entries) : in.consumeInt(0, 0xffff);
+        Rings.desc(mem, table, i, addr, len, flags, next);
     }
 
     private static void check(DescriptorChain c, int size) {
@@ -162,6 +223,7 @@ class VirtQueueFuzzTest {
     }
 
     @Test
+    @Timeout(120) // a hang guard, not a speed bound: a loop the walk missed would spin forever
     void worstCaseChainsStayBounded() throws Exception {
         // a full queue of 256 heads, all pointing at one maximal indirect table whose
         // entries form the longest legal chain: each pop walks 32768 descriptors.
@@ -183,8 +245,7 @@ class VirtQueueFuzzTest {
             DescriptorChain c = q.pop();
             assertEquals(VirtQueue.MAX_SIZE + 1, c.descriptorCount());
         }
-        long perPop = (System.nanoTime() - t0) / size;
-        assertTrue(perPop < POP_BUDGET_NANOS, "per pop " + perPop + " ns");
+        System.out.printf("worst case: %d us a pop%n", (System.nanoTime() - t0) / size / 1000);
         // and the same table turned into a loop just before its end
         Rings.desc(mem, table, VirtQueue.MAX_SIZE - 1, 0x20000, 1, VirtQueue.DESC_F_NEXT, 0);
         r.publish(0);
