@@ -32,9 +32,18 @@ import vmd.imsg.ImsgType;
  * (SO_PEERCRED), checks and stamps every request ({@link ClientRequests}) and forwards it
  * to the parent tagged with the client's peer id; replies from the parent go back to that
  * client. A client that misbehaves gets CTL_FAIL and is disconnected; nobody else notices.
+ *
+ * <p>Connections that hold a slot without asking anything cannot lock vmctl out: one that
+ * has not sent a whole request within {@link #FIRST_REQUEST_MILLIS} (10 s) is closed, and when
+ * all slots are taken a newcomer takes the slot of the oldest such connection. Only when
+ * every slot has a request behind it is a newcomer refused.
  */
 public final class ControlServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+
+    /** vmctl sends its request right after connecting; a silent peer is holding a slot. */
+    static final long FIRST_REQUEST_MILLIS = 10_000;
+    private static final io.netty.util.AttributeKey<Client> CLIENT = io.netty.util.AttributeKey.valueOf("vmd.client");
 
     /** Where admitted requests go (the parent's channel, or a test double). */
     public interface Upstream {
@@ -47,6 +56,7 @@ public final class ControlServer implements AutoCloseable {
     private final int listenFd;
     private final int maxClients;
     private final int maxBuffered;
+    private final long firstRequestMillis;
     private final Upstream upstream;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     private final Map<Integer, Channel> clients = new ConcurrentHashMap<>();
@@ -55,6 +65,11 @@ public final class ControlServer implements AutoCloseable {
     private Channel server;
 
     public ControlServer(int listenFd, int maxClients, int maxBufferedBytes, Upstream upstream) {
+        this(listenFd, maxClients, maxBufferedBytes, FIRST_REQUEST_MILLIS, upstream);
+    }
+
+    ControlServer(int listenFd, int maxClients, int maxBufferedBytes, long firstRequestMillis, Upstream upstream) {
+        this.firstRequestMillis = firstRequestMillis;
         this.listenFd = listenFd;
         this.maxClients = maxClients;
         this.maxBuffered = maxBufferedBytes;
@@ -101,6 +116,27 @@ public final class ControlServer implements AutoCloseable {
         ch.writeAndFlush(Unpooled.wrappedBuffer(ImsgEncoder.encode(msg)));
     }
 
+    /**
+     * Closes the connection that has waited longest without sending a request, to make
+     * room for a new one; false if every client has asked for something.
+     */
+    private boolean evictASilentClient() {
+        Channel victim = null;
+        long oldest = Long.MAX_VALUE;
+        for (Channel ch : clients.values()) {
+            Client c = ch.attr(CLIENT).get();
+            if (c == null || c.requested || !ch.isActive()) continue;
+            if (c.connectedAt < oldest) {
+                oldest = c.connectedAt;
+                victim = ch;
+            }
+        }
+        if (victim == null) return false;
+        log.debug("control: all {} slots taken; closing silent {}", maxClients, victim.attr(Client.PEER).get());
+        victim.close(); // on this event loop: inactive at once, so never picked twice
+        return true;
+    }
+
     @Override
     public void close() {
         if (server != null) server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -112,16 +148,21 @@ public final class ControlServer implements AutoCloseable {
         private int peerId;
         private int uid = -1, gid = -1;
         private boolean admitted;
+        /** Set once a whole request arrived: from then on the slot is in use, not held. */
+        private volatile boolean requested;
+        private long connectedAt;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel ch = ctx.channel();
-            if (connected.incrementAndGet() > maxClients) {
+            connectedAt = System.nanoTime();
+            if (connected.incrementAndGet() > maxClients && !evictASilentClient()) {
                 log.warn("control: too many clients ({}), refusing a connection", maxClients);
                 fail(ctx, ClientRequests.EINVAL, "too many clients; try again later");
                 return;
             }
             admitted = true;
+            ch.attr(CLIENT).set(this);
             try {
                 PeerCredentials cred = ((EpollDomainSocketChannel) ch).peerCredentials();
                 uid = cred.uid();
@@ -135,12 +176,19 @@ public final class ControlServer implements AutoCloseable {
             peerId = nextPeerId.getAndUpdate(v -> v == Integer.MAX_VALUE ? 1 : v + 1);
             ch.attr(PEER).set("peer " + peerId + " (uid " + uid + ")");
             clients.put(peerId, ch);
+            ctx.executor().schedule(() -> {
+                if (!requested && ch.isActive()) {
+                    log.debug("control: {} sent no request in {} ms; closing", ch.attr(PEER).get(), firstRequestMillis);
+                    ch.close();
+                }
+            }, firstRequestMillis, TimeUnit.MILLISECONDS);
             log.debug("control: {} connected", ch.attr(PEER).get());
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (!(msg instanceof Imsg request) || !admitted || peerId == 0) return;
+            requested = true;
             Imsg forward;
             try {
                 forward = ClientRequests.admit(request, peerId, uid, gid);

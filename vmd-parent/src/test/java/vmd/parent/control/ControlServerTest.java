@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +45,7 @@ class ControlServerTest {
     @BeforeEach
     void start() throws Exception {
         socket = ControlSocket.open(dir.resolve("vmd.sock"), new Owner(myUid, null, myGid, null));
-        server = new ControlServer(socket.fd(), 16, 64 * 1024, new ControlServer.Upstream() {
+        server = new ControlServer(socket.fd(), 16, 64 * 1024, 5_000, new ControlServer.Upstream() {
             @Override
             public void forward(Imsg request) {
                 forwarded.add(request);
@@ -176,6 +175,44 @@ class ControlServerTest {
     }
 
     @Test
+    void silentConnectionsCannotLockOutARealClient() throws Exception {
+        List<Client> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 16; i++) silent.add(new Client()); // every slot, none asks anything
+            statusStillWorks(); // the newcomer takes the oldest silent connection's slot
+            assertTrue(silent.get(0).closedWithin(5000), "the oldest silent connection makes room");
+            for (int i = 1; i < 16; i++) assertTrue(silent.get(i).openAfter(50), "connection " + i + " is still served");
+        } finally {
+            for (Client c : silent) c.close();
+        }
+    }
+
+    @Test
+    void aConnectionThatSendsNoWholeRequestIsClosed() throws Exception {
+        try (Client half = new Client()) {
+            half.sendRaw(header(ImsgType.GET_INFO_VM_REQUEST.code(), 64)); // 16 of 64 bytes, then silence
+            assertTrue(half.closedWithin(15_000), "a half frame does not hold a slot for ever");
+        }
+        statusStillWorks();
+    }
+
+    @Test
+    void aThousandAbusiveConnectionsWhileAClientIsServed() throws Exception {
+        ControlFlood flood = new ControlFlood(socket.path(), 4, 1000);
+        flood.start();
+        try {
+            for (int i = 0; i < 50; i++) statusStillWorks();
+        } finally {
+            flood.finish();
+        }
+        assertEquals(1000, flood.connections());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (server.clientCount() > 0 && System.nanoTime() < deadline) Thread.sleep(20);
+        assertEquals(0, server.clientCount(), "every abusive connection is gone: " + flood);
+        assertTrue(forwarded.stream().allMatch(m -> m.type() == ImsgType.GET_INFO_VM_REQUEST), "only the real requests reached the parent");
+    }
+
+    @Test
     void floodOfConnectionsThenANormalRequest() throws Exception {
         for (int i = 0; i < 500; i++) {
             try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -224,9 +261,7 @@ class ControlServerTest {
     }
 
     private static ByteBuffer header(int type, int length) {
-        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(type).putShort((short) length).putShort((short) 0).putInt(0).putInt(0);
-        return b.flip();
+        return ControlFlood.header(type, length);
     }
 
     private final class Client implements AutoCloseable {
@@ -273,6 +308,10 @@ class ControlServerTest {
                 Thread.currentThread().interrupt();
             }
             return false;
+        }
+
+        boolean openAfter(long millis) throws IOException {
+            return !closedWithin(millis);
         }
 
         void drainUntilClosedOrQuiet() throws IOException {
