@@ -266,9 +266,9 @@ static void read_config(u64 *capacity, u32 *seg_max, u32 *blk_size)
 	}
 }
 
-static int run_blk(char *why, int n)
+/* Feature negotiation, configuration, queue 0; prints the device's shape. */
+static int blk_setup(u64 *capacity, char *why, int n)
 {
-	u64 t0 = now_us();
 	u64 want = BLK_F_SEG_MAX | BLK_F_RO | BLK_F_BLK_SIZE | BLK_F_FLUSH;
 	if (virtio_start(&vd, want, why, n))
 		return -1;
@@ -276,9 +276,8 @@ static int run_blk(char *why, int n)
 		snprintf(why, n, "no device-specific configuration capability");
 		return -1;
 	}
-	u64 capacity;
 	u32 seg_max, blk_size;
-	read_config(&capacity, &seg_max, &blk_size);
+	read_config(capacity, &seg_max, &blk_size);
 	if (virtq_setup(&vd, &vq, 0, 256, why, n))
 		return -1;
 	virtio_driver_ok(&vd);
@@ -290,11 +289,36 @@ static int run_blk(char *why, int n)
 		while (segs_per_req * 2 <= MAX_SEGS && segs_per_req * 2 <= (int)seg_max &&
 		       segs_per_req * 2 + 2 <= vq.size)
 			segs_per_req *= 2;
-	printf("blk: %lu sectors (%lu KiB), %s, features 0x%lx\n", capacity, capacity / 2,
+	printf("blk: %lu sectors (%lu KiB), %s, features 0x%lx\n", *capacity, *capacity / 2,
 	       ro ? "read-only" : "read-write", vd.features);
 	printf("blk: queue 0 size %u, seg_max %u, blk_size %u, %d segments per %u KiB request\n",
 	       vq.size, (vd.features & BLK_F_SEG_MAX) ? seg_max : 0,
 	       (vd.features & BLK_F_BLK_SIZE) ? blk_size : 512, segs_per_req, REQ_BYTES / 1024);
+	return 0;
+}
+
+/* FLUSH, where the device offers it; -1 with why filled in on any other status. */
+static int flush(char *why, int n)
+{
+	if (!(vd.features & BLK_F_FLUSH))
+		return 0;
+	int st = simple(T_FLUSH, NULL, 0, why, n);
+	if (st < 0)
+		return -1;
+	if (st != S_OK) {
+		snprintf(why, n, "flush: status %d (%s)", st, status_name(st));
+		return -1;
+	}
+	return 0;
+}
+
+static int run_blk(char *why, int n)
+{
+	u64 t0 = now_us();
+	u64 capacity;
+	if (blk_setup(&capacity, why, n))
+		return -1;
+	int ro = !!(vd.features & BLK_F_RO);
 
 	/* 1. read the first 64 KiB (or the whole disk if smaller) */
 	u32 nread = capacity < XFER_SECTORS ? (u32)capacity : XFER_SECTORS;
@@ -326,18 +350,10 @@ static int run_blk(char *why, int n)
 			return -1;
 		printf("blk: wrote %lu+%u sectors seed %lu fnv1a64=%016lx (%lu us)\n", s,
 		       XFER_SECTORS, seed, fnv1a64(wbuf, sizeof(wbuf)), now_us() - t);
-		if (vd.features & BLK_F_FLUSH) {
-			int st = simple(T_FLUSH, NULL, 0, why, n);
-			if (st < 0)
-				return -1;
-			if (st != S_OK) {
-				snprintf(why, n, "flush: status %d (%s)", st, status_name(st));
-				return -1;
-			}
-			printf("blk: flush ok\n");
-		} else {
-			printf("blk: no VIRTIO_BLK_F_FLUSH: flush skipped\n");
-		}
+		if (flush(why, n))
+			return -1;
+		printf((vd.features & BLK_F_FLUSH) ? "blk: flush ok\n"
+						   : "blk: no VIRTIO_BLK_F_FLUSH: flush skipped\n");
 		memset(vbuf, 0x5a, sizeof(vbuf));
 		if (transfer(T_IN, s, vbuf, XFER_SECTORS, why, n))
 			return -1;
@@ -377,6 +393,102 @@ int cmd_blk(char *why, int n)
 	printf("blk: virtio-blk at %02x:%02x.%x (%04x:%04x)\n", vd.pci.bus, vd.pci.dev,
 	       vd.pci.fn, vd.pci.vendor, vd.pci.device);
 	int r = run_blk(why, n);
+	virtio_reset(&vd);
+	return r;
+}
+
+#define SOAK_REGIONS	8
+
+/* Reads region sectors into vbuf and compares with the pattern of seed (built in rbuf). */
+static int verify_region(u64 sector, u64 seed, char *why, int n)
+{
+	memset(vbuf, 0x5a, sizeof(vbuf));
+	if (transfer(T_IN, sector, vbuf, XFER_SECTORS, why, n))
+		return -1;
+	pattern(rbuf, sizeof(rbuf), seed);
+	for (u32 i = 0; i < sizeof(vbuf); i++) {
+		if (vbuf[i] != rbuf[i]) {
+			printf("blksoak: MISMATCH sector %lu byte %u: %02x, seed %lu wrote %02x\n",
+			       sector + i / 512, i % 512, vbuf[i], seed, rbuf[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * blksoak: a write / flush / read-back loop for device-kill soaks, until a key is typed
+ * or vmdtest.soak_iters= iterations (0: no limit). Iteration i writes 64 KiB region
+ * i % 8 (from vmdtest.blk_sector=) with seed i, flushes, reads it back, then reads
+ * region (i + 1) % 8, written and flushed seven iterations before: a write the device
+ * acknowledged and flushed but lost across a back-end restart shows there. An I/O error
+ * ends the command (FAIL); a mismatch is counted and the loop goes on. The final seeds
+ * are printed so the host can check the image file too.
+ */
+static int run_soak(char *why, int n)
+{
+	u64 capacity, seeds[SOAK_REGIONS] = { 0 };
+	if (blk_setup(&capacity, why, n))
+		return -1;
+	if (vd.features & BLK_F_RO) {
+		snprintf(why, n, "device is read-only");
+		return -1;
+	}
+	u64 base = cmdline_u64("vmdtest.blk_sector=", 2048);
+	u64 limit = cmdline_u64("vmdtest.soak_iters=", 0);
+	u64 salt = cmdline_u64("vmdtest.seed=", 1) << 32;
+	if (base + SOAK_REGIONS * XFER_SECTORS > capacity) {
+		snprintf(why, n, "soak needs sectors %lu+%u, capacity is %lu", base,
+			 SOAK_REGIONS * XFER_SECTORS, capacity);
+		return -1;
+	}
+	u64 it = 0, verified = 0, mismatches = 0, t0 = now_us();
+	while (limit == 0 || it < limit) {
+		if (getc_nowait() >= 0)
+			break;
+		it++;
+		int r = it % SOAK_REGIONS, next = (it + 1) % SOAK_REGIONS;
+		u64 sector = base + (u64)r * XFER_SECTORS;
+		pattern(wbuf, sizeof(wbuf), salt | it);
+		if (transfer(T_OUT, sector, wbuf, XFER_SECTORS, why, n) || flush(why, n))
+			goto io_error;
+		seeds[r] = salt | it;
+		int m = verify_region(sector, seeds[r], why, n);
+		if (m < 0)
+			goto io_error;
+		mismatches += m;
+		verified++;
+		if (seeds[next]) {
+			m = verify_region(base + (u64)next * XFER_SECTORS, seeds[next], why, n);
+			if (m < 0)
+				goto io_error;
+			mismatches += m;
+			verified++;
+		}
+		printf("blksoak: %lu\n", it);
+	}
+	printf("blksoak: %lu iterations, %lu regions verified, %lu mismatches in %lu ms\n", it,
+	       verified, mismatches, (now_us() - t0) / 1000);
+	for (int r = 0; r < SOAK_REGIONS; r++)
+		if (seeds[r])
+			printf("blksoak: region sector %lu seed %lu\n", base + (u64)r * XFER_SECTORS, seeds[r]);
+	if (mismatches) {
+		snprintf(why, n, "%lu mismatches", mismatches);
+		return -1;
+	}
+	return 0;
+io_error:
+	printf("blksoak: I/O error in iteration %lu\n", it);
+	return -1;
+}
+
+int cmd_blksoak(char *why, int n)
+{
+	if (virtio_find(VIRTIO_ID_BLK, &vd)) {
+		snprintf(why, n, "no virtio-blk device");
+		return -1;
+	}
+	int r = run_soak(why, n);
 	virtio_reset(&vd);
 	return r;
 }

@@ -146,6 +146,7 @@ void pci_list(void);
 /* ---- commands ---- */
 int cmd_rng(char *why, int whylen);
 int cmd_blk(char *why, int whylen);
+int cmd_blksoak(char *why, int whylen);
 int cmd_bench(char *why, int whylen);
 
 /* snprintf-lite for failure reasons */

@@ -149,6 +149,7 @@ static const struct command commands[] = {
 	{ "pci", cmd_pci, "list PCI bus 0" },
 	{ "rng", cmd_rng, "read 16 bytes from virtio-rng" },
 	{ "blk", cmd_blk, "virtio-blk: read+checksum, write+flush+verify, serial" },
+	{ "blksoak", cmd_blksoak, "virtio-blk: write+flush+verify loop until a key is typed" },
 	{ "net", cmd_net, "DHCP, ARP and ping the router through virtio-net, then send UDP" },
 	{ "link", cmd_link, "virtio-net link state from the config space" },
 	{ "bench", cmd_bench, "time VMM exits and CPL 0 / CPL 3 execution" },
