@@ -230,9 +230,11 @@ static void ipfmt(char *s, int n, u32 a)
 	snprintf(s, n, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
-int cmd_net(char *why, int n)
+static u8 frame[HDR + FRAME_MAX + 4];
+
+/* Device, queues, control queue, DHCP and the router's MAC; the device is reset on failure. */
+static int net_setup(char *why, int n)
 {
-	static u8 frame[HDR + FRAME_MAX + 4];
 	char a[20], r[20];
 
 	if (virtio_find(VIRTIO_ID_NET, &vd)) {
@@ -295,7 +297,19 @@ int cmd_net(char *why, int n)
 		goto fail;
 	}
 	memcpy(router_mac, frame + 22, 6);
+	return 0;
+fail:
+	virtio_reset(&vd);
+	return -1;
+}
 
+int cmd_net(char *why, int n)
+{
+	char a[20], r[20];
+	if (net_setup(why, n))
+		return -1;
+	ipfmt(a, sizeof(a), my_ip);
+	ipfmt(r, sizeof(r), router_ip);
 	for (ping_seq = 1; ping_seq <= 3; ping_seq++) {
 		u8 *ip = eth(router_mac, 0x0800);
 		memset(ip, 0, 20 + 8 + 32);
@@ -335,6 +349,77 @@ int cmd_net(char *why, int n)
 fail:
 	virtio_reset(&vd);
 	return -1;
+}
+
+#define SOAK_PORT	5556
+#define SOAK_BYTES	1024
+#define SOAK_WAIT_US	300000		/* per try; a restarting back-end takes longer */
+#define SOAK_TRIES	100
+
+static u32 soak_seq;
+
+/* A UDP datagram from the router's echo port whose first word is soak_seq. */
+static int is_soak_echo(const u8 *f, u32 len)
+{
+	return len >= 14 + 28 + 4 + SOAK_BYTES && get16(f + 12) == 0x0800 && f[14 + 9] == 17 &&
+	       get32(f + 14 + 12) == router_ip && get16(f + 14 + 20) == SOAK_PORT &&
+	       get32(f + 14 + 28) == soak_seq;
+}
+
+static void soak_payload(u8 *p, u32 seq)
+{
+	put32(p, seq);
+	for (u32 i = 0; i < SOAK_BYTES; i++)
+		p[4 + i] = (u8)(seq * 2654435761u >> (i % 24) ^ i);
+}
+
+/*
+ * netsoak: a stop-and-wait transfer through the router's UDP echo service (port 5556)
+ * for device-kill soaks, until a key is typed: datagram N carries N and 1 KiB derived
+ * from it; it is sent again every 300 ms until its echo arrives, which must carry the
+ * same bytes. Prints "netsoak: N" per echoed datagram. No echo after 100 tries (30 s)
+ * ends the command (FAIL); an echo with other bytes is a mismatch, counted.
+ */
+int cmd_netsoak(char *why, int n)
+{
+	static u8 want[4 + SOAK_BYTES];
+	if (net_setup(why, n))
+		return -1;
+	u64 retries = 0, mismatches = 0, t0 = now_us();
+	for (soak_seq = 1;; soak_seq++) {
+		if (getc_nowait() >= 0)
+			break;
+		soak_payload(want, soak_seq);
+		int tries = 0;
+		for (;;) {
+			u8 *ip = eth(router_mac, 0x0800);
+			memcpy(ip + 28, want, sizeof(want));
+			/* the device takes the frame once a back-end serves the ring again */
+			if (send_frame_on(&txq, ip_udp(ip, my_ip, router_ip, SOAK_PORT, SOAK_PORT, sizeof(want))) == 0 &&
+			    receive(is_soak_echo, frame, SOAK_WAIT_US) == 0)
+				break;
+			if (++tries == SOAK_TRIES) {
+				printf("netsoak: no echo for datagram %u after %d tries\n", soak_seq, tries);
+				snprintf(why, n, "no echo for datagram %u", soak_seq);
+				virtio_reset(&vd);
+				return -1;
+			}
+			retries++;
+		}
+		if (memcmp(frame + 14 + 28, want, sizeof(want))) {
+			printf("netsoak: MISMATCH in the echo of datagram %u\n", soak_seq);
+			mismatches++;
+		}
+		printf("netsoak: %u\n", soak_seq);
+	}
+	printf("netsoak: %u datagrams echoed, %lu retries, %lu mismatches in %lu ms\n", soak_seq - 1, retries,
+	       mismatches, (now_us() - t0) / 1000);
+	virtio_reset(&vd);
+	if (mismatches) {
+		snprintf(why, n, "%lu mismatches", mismatches);
+		return -1;
+	}
+	return 0;
 }
 
 /* The link state in the config space (VIRTIO_NET_S_LINK_UP), as the device shows it now. */

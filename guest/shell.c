@@ -141,6 +141,7 @@ struct command {
 
 int cmd_net(char *why, int whylen);	/* net.c */
 int cmd_link(char *why, int whylen);	/* net.c */
+int cmd_netsoak(char *why, int whylen);	/* net.c */
 
 static const struct command commands[] = {
 	{ "help", cmd_help, "list commands" },
@@ -151,6 +152,7 @@ static const struct command commands[] = {
 	{ "blk", cmd_blk, "virtio-blk: read+checksum, write+flush+verify, serial" },
 	{ "blksoak", cmd_blksoak, "virtio-blk: write+flush+verify loop until a key is typed" },
 	{ "net", cmd_net, "DHCP, ARP and ping the router through virtio-net, then send UDP" },
+	{ "netsoak", cmd_netsoak, "virtio-net: UDP echo transfer with retries until a key is typed" },
 	{ "link", cmd_link, "virtio-net link state from the config space" },
 	{ "bench", cmd_bench, "time VMM exits and CPL 0 / CPL 3 execution" },
 	{ "poweroff", cmd_poweroff, "ACPI S5 through the FADT's PM1a_CNT" },

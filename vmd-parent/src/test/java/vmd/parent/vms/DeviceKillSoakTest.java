@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vmd.parent.config.DiskFormat;
+import vmd.parent.config.InterfaceConfig;
 import vmd.parent.config.VmConfig;
 import vmd.testing.Prerequisites;
 
@@ -24,7 +25,10 @@ import vmd.testing.Prerequisites;
  * {@link DeviceKillSoak} SIGKILLs the vioblk process at random moments. Every kill must be
  * followed by a restart and more guest progress, with no guest-visible I/O error and no
  * mismatch (a flushed write lost across a restart shows as one), and afterwards the image
- * holds what the guest last flushed to each region.
+ * holds what the guest last flushed to each region. The same for vionet: the guest's
+ * {@code netsoak} stop-and-wait transfer through a UDP echo server on the tap's host side
+ * (in a network namespace of the test's own) must go on after every kill with every echo
+ * intact; datagrams lost while the device restarts are sent again, and counted.
  */
 class DeviceKillSoakTest {
     private static final int KILLS = Integer.parseInt(System.getenv().getOrDefault("VMD_SOAK_KILLS", "10"));
@@ -48,6 +52,55 @@ class DeviceKillSoakTest {
         run("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "4M");
         soak(disk, DiskFormat.QCOW2);
         run("qemu-img", "check", "-q", "-f", "qcow2", disk.toString());
+    }
+
+    static final String ECHO = String.join("\n",
+            "import socket",
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 5556))",
+            "print('READY', flush=True)",
+            "while True:",
+            "    d, a = s.recvfrom(65536); s.sendto(d, a)",
+            "");
+
+    @Test
+    void vionetWithAnEchoTransfer() throws Exception {
+        Prerequisites.requireRoot();
+        Prerequisites.require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun");
+        Prerequisites.requireTool("/usr/sbin/ip");
+        Prerequisites.requireTool("/usr/bin/python3");
+        String ns = "vmdtest-soak-" + ProcessHandle.current().pid();
+        VionetVmTest.run("/usr/sbin/ip", "netns", "add", ns);
+        Process echo = null;
+        String console;
+        DeviceKillSoak soak;
+        try (VmFixture f = new VmFixture()) {
+            VionetVmTest.run("/usr/sbin/ip", "-n", ns, "link", "set", "lo", "up");
+            Path script = dir.resolve("echo.py");
+            Files.writeString(script, ECHO);
+            echo = new ProcessBuilder("/usr/sbin/ip", "netns", "exec", ns, "/usr/bin/python3", script.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("echo.log").toFile()).start();
+            ParentNetns.enter(f, ns);
+            f.onEvents(() -> f.registry().restartLimit(KILLS + 10));
+            Vm vm = f.start(VmConfig.builder("netsoak").boot(VmFixture.TEST_GUEST.toString()).memory(64L << 20)
+                    .iface(new InterfaceConfig(true, null, null, null, false, null, -1, true))
+                    .cmdline("console=ttyS0 vmdtest=netsoak").build());
+            f.awaitConsole("VMDTEST READY", BOOT);
+            soak = new DeviceKillSoak(f, vm, "vionet", "netsoak: ", 43);
+            soak.run(KILLS);
+            int mark = f.mark();
+            f.type("q");
+            f.awaitConsole("VMDTEST ", Duration.ofSeconds(60), mark);
+            console = f.console();
+        } finally {
+            if (echo != null) echo.destroyForcibly();
+            VionetVmTest.run("/usr/sbin/ip", "netns", "del", ns);
+        }
+        String summary = group(console, "(netsoak: \\d+ datagrams echoed, .*)");
+        System.out.println("soak vionet: " + soak.report() + "; guest: " + summary);
+        assertEquals(KILLS, soak.kills());
+        assertEquals(KILLS, soak.restarts(), "every kill was followed by a restart");
+        assertTrue(summary.contains(" 0 mismatches"), "every echo intact: " + summary);
+        assertTrue(console.contains("VMDTEST OK netsoak"), tail(console));
     }
 
     private void soak(Path disk, DiskFormat format) throws Exception {
