@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -334,6 +335,85 @@ class VmdEndToEndTest {
             }
             Thread.sleep(200);
         }
+    }
+
+    /**
+     * SIGKILL of one VM's vm process under a running daemon: vmd and the other VM (its vm
+     * process, vioblk and vionet, and its guest's disk) are untouched, and the dead VM's
+     * own device processes exit. The daemon runs in a network namespace of the test's own.
+     */
+    @Test
+    void aKilledVmProcessTakesOnlyItsOwnDevices() throws Exception {
+        Prerequisites.require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun");
+        Prerequisites.requireTool("/usr/sbin/ip");
+        String ns = "vmdtest-k-" + ProcessHandle.current().pid();
+        assertEquals(0, new ProcessBuilder("/usr/sbin/ip", "netns", "add", ns).inheritIO().start().waitFor());
+        try {
+            new ProcessBuilder("/usr/sbin/ip", "-n", ns, "link", "set", "lo", "up").inheritIO().start().waitFor();
+            StringBuilder vms = new StringBuilder();
+            for (String name : List.of("doomed", "bystander")) {
+                Path disk = dir.resolve(name + ".raw");
+                Files.write(disk, new byte[4 << 20]);
+                Files.setPosixFilePermissions(disk, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                vms.append("vm \"").append(name).append("\" {\n  boot \"").append(VmFixture.TEST_GUEST)
+                        .append("\"\n  memory 64M\n  disk \"").append(disk).append("\"\n  local interface\n  cmdline \"console=ttyS0\"\n}\n");
+            }
+            startVmd(vms.toString(), List.of("/usr/sbin/ip", "netns", "exec", ns));
+            awaitStatus("doomed", "running");
+            awaitStatus("bystander", "running");
+            ProcessHandle parent = vmd.toHandle();
+            Map<String, Long> before = children(parent);
+            for (String name : List.of("vm doomed", "vioblk doomed/disk0", "vionet doomed/net0", "vm bystander",
+                    "vioblk bystander/disk0", "vionet bystander/net0")) {
+                assertTrue(before.containsKey(name), name + " runs: " + before);
+            }
+            long t0 = System.nanoTime();
+            assertEquals(0, new ProcessBuilder("kill", "-KILL", Long.toString(before.get("vm doomed"))).start().waitFor());
+            awaitStatus("doomed", "stopped");
+            for (String device : List.of("vioblk doomed/disk0", "vionet doomed/net0")) {
+                ProcessHandle h = ProcessHandle.of(before.get(device)).orElse(null);
+                if (h != null) h.onExit().get(30, TimeUnit.SECONDS);
+            }
+            System.out.printf("vm kill: the dead VM's devices gone %d ms after the kill%n", (System.nanoTime() - t0) / 1_000_000);
+            Map<String, Long> after = children(parent);
+            assertTrue(parent.isAlive(), "vmd survives");
+            for (String name : List.of("vm bystander", "vioblk bystander/disk0", "vionet bystander/net0")) {
+                assertEquals(before.get(name), after.get(name), name + " untouched: " + after);
+            }
+            assertTrue(after.keySet().stream().noneMatch(n -> n.contains("doomed")), "nothing of doomed is left: " + after);
+            // the bystander's guest still reads and writes its disk
+            String tty = status().lines().filter(l -> l.endsWith(" bystander")).findFirst().orElseThrow()
+                    .replaceAll(".* (pts/\\d+) .*", "/dev/$1");
+            StringBuffer console = new StringBuffer();
+            try (InputStream in = Files.newInputStream(Path.of(tty)); OutputStream out = Files.newOutputStream(Path.of(tty))) {
+                Thread t = pump(in, console);
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (!console.toString().contains("VMDTEST OK blk")) {
+                    assertTrue(System.nanoTime() < deadline && !console.toString().contains("VMDTEST FAIL blk"),
+                            "the bystander's blk:\n" + console);
+                    if (!console.toString().contains("guest> blk")) {
+                        out.write("blk\r".getBytes());
+                        out.flush();
+                    }
+                    Thread.sleep(500);
+                }
+                t.interrupt();
+            }
+        } finally {
+            stopVmd();
+            new ProcessBuilder("/usr/sbin/ip", "netns", "del", ns).inheritIO().start().waitFor();
+        }
+    }
+
+    /** vmd's children by their vmd.process name ("vm NAME", "vioblk NAME/disk0", ...). */
+    private static Map<String, Long> children(ProcessHandle parent) {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        parent.descendants().forEach(p -> {
+            String cmd = p.info().commandLine().orElse("");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("-Dvmd\\.process=(\\S+(?: \\S+)?) -").matcher(cmd);
+            if (m.find() && !cmd.startsWith("/usr/bin/setpriv")) out.put(m.group(1), p.pid());
+        });
+        return out;
     }
 
     private static void awaitLog(CharSequence log, String regex) throws InterruptedException {
