@@ -24,6 +24,7 @@ public final class VhostUserConnection implements AutoCloseable {
     private final int fd;
     private final ByteBuffer header = ByteBuffer.allocateDirect(VhostUserCodec.HEADER_SIZE);
     private volatile boolean closed;
+    private boolean fdClosed;
 
     /** Takes ownership of {@code fd}, a connected stream socket. */
     public VhostUserConnection(int fd) {
@@ -123,14 +124,21 @@ public final class VhostUserConnection implements AutoCloseable {
     }
 
     /** Shuts the socket down in both directions (the peer sees EOF, a blocked receive returns). */
-    public void shutdown() {
+    public synchronized void shutdown() {
         closed = true;
-        UnixSockets.shutdownQuietly(fd);
+        if (!fdClosed) UnixSockets.shutdownQuietly(fd);
     }
 
+    /**
+     * Closes the socket, once: a second close (a failed reconnect's connection closed again
+     * when the next one replaces it) must not close the same number after the kernel has
+     * given it to another descriptor, such as the next back-end's socket.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
+        if (fdClosed) return;
+        fdClosed = true;
         Fds.closeQuietly(fd);
     }
 }

@@ -20,6 +20,24 @@ class VhostUserConnectionTest {
     }
 
     @Test
+    void closingTwiceLeavesAReusedDescriptorNumberAlone() {
+        int number = a.fd();
+        int e = Fds.eventfd(Fds.EFD_CLOEXEC);
+        a.close();
+        int reused = vmd.sys.Native.libc().dup2(e, number); // as the kernel may hand the number out again
+        Fds.close(e);
+        try {
+            assertEquals(number, reused);
+            a.shutdown();
+            a.close(); // as a failed reconnect's connection, closed again when replaced
+            Fds.eventfdSignal(reused);
+            assertEquals(1, Fds.eventfdRead(reused), "the new descriptor is still open");
+        } finally {
+            Fds.close(reused);
+        }
+    }
+
+    @Test
     void messagesWithSeveralDescriptors() {
         int e1 = Fds.eventfd(Fds.EFD_CLOEXEC), e2 = Fds.eventfd(Fds.EFD_CLOEXEC);
         byte[] table = new MemTable(java.util.List.of(new MemRegion(0, 4096, 0x1000, 0), new MemRegion(4096, 4096, 0x2000, 4096))).encode();
