@@ -30,13 +30,16 @@ class FrameFuzzTest {
     static final long V1 = VirtioFeatures.bit(VirtioFeatures.VERSION_1), MRG = VirtioNet.bit(VirtioNet.F_MRG_RXBUF),
             CSUM = VirtioNet.bit(VirtioNet.F_CSUM), TSO4 = VirtioNet.bit(VirtioNet.F_HOST_TSO4),
             TSO6 = VirtioNet.bit(VirtioNet.F_HOST_TSO6), ECN = VirtioNet.bit(VirtioNet.F_HOST_ECN);
-    /** The first input byte picks one: header sizes 12 and 10, with and without offloads, vnet-header tap or not, locked or not. */
+    /**
+     * The first input byte picks one: header sizes 12 and 10, with and without offloads, vnet-header tap or not, locked or
+     * not; only features the device offers for its tap (the back-end refuses others).
+     */
     private static final FuzzTxDevice[] DEVICES = {
         new FuzzTxDevice("fz0", V1 | MRG | CSUM | TSO4 | TSO6 | ECN, true, true),
         new FuzzTxDevice("fz1", V1, true, false),
         new FuzzTxDevice("fz2", 0, true, true),
         new FuzzTxDevice("fz3", MRG | CSUM | TSO4, true, false),
-        new FuzzTxDevice("fz4", V1 | CSUM | TSO4 | TSO6 | ECN, false, false),
+        new FuzzTxDevice("fz4", V1 | MRG, false, false),
         new FuzzTxDevice("fz5", 0, false, true),
     };
     private static final GuestChains CHAINS = new GuestChains();
