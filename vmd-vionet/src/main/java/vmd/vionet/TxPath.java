@@ -22,6 +22,7 @@ final class TxPath {
     private final int pair;
     private final NetCounters counters;
     private final IoVecs iov = new IoVecs();
+    private final ByteBuffer txHeader = ByteBuffer.allocateDirect(VirtioNet.HDR_LEN);
 
     TxPath(NetDevice dev, TapFd tap, int pair) {
         this.dev = dev;
@@ -65,7 +66,9 @@ final class TxPath {
             return;
         }
         if (dev.local().answer(chain, pb, h, total)) return;
-        if (!gather(chain, tap.vnetHdr() ? 0 : h)) return;
+        iov.clear();
+        if (tap.vnetHdr()) iov.add(checkedHeader(peek, h), 0, h);
+        if (!gather(chain, h)) return;
         while (true) {
             long n = Native.libc().writev(tap.fd(), iov.address(), iov.count());
             if (n >= 0) {
@@ -82,9 +85,19 @@ final class TxPath {
         }
     }
 
-    /** The chain's readable segments as an iovec, the first {@code skip} bytes left out; false if too fragmented. */
+    /**
+     * The header the tap gets: the copy that was checked, not the guest's buffer (which the
+     * guest may change after the check), with the flags vionet does not know cleared.
+     */
+    private ByteBuffer checkedHeader(byte[] peek, int h) {
+        txHeader.clear();
+        txHeader.put(peek, 0, h);
+        txHeader.put(VirtioNet.HDR_FLAGS, (byte) (peek[VirtioNet.HDR_FLAGS] & VirtioNet.KNOWN_TX_FLAGS));
+        return txHeader;
+    }
+
+    /** Appends the chain's readable segments to the iovec, the first {@code skip} bytes left out; false if too fragmented. */
     private boolean gather(DescriptorChain chain, int skip) {
-        iov.clear();
         java.util.List<DescriptorChain.Segment> segs = chain.readableSegments();
         for (int i = 0; i < segs.size(); i++) { // by index: no iterator per frame
             DescriptorChain.Segment s = segs.get(i);

@@ -29,7 +29,8 @@ class VirtioNetTest {
         assertNotNull(VirtioNet.checkTxHeader(hdr(1, VirtioNet.GSO_TCPV4, 1448), VirtioNet.bit(VirtioNet.F_CSUM)), "TSO not negotiated");
         assertNotNull(VirtioNet.checkTxHeader(hdr(1, VirtioNet.GSO_TCPV4, 0), ALL), "gso_size 0");
         assertNotNull(VirtioNet.checkTxHeader(hdr(1, VirtioNet.GSO_UDP, 1000), ALL), "UFO is not offered");
-        assertNotNull(VirtioNet.checkTxHeader(hdr(0x80, 0, 0), ALL), "unknown flag");
+        assertNull(VirtioNet.checkTxHeader(hdr(0x80, 0, 0), ALL), "an unknown flag is ignored (virtio 1.2 5.1.6.2.2)");
+        assertNotNull(VirtioNet.checkTxHeader(hdr(0x81, 0, 0), 0), "and the known ones still checked");
         assertNotNull(VirtioNet.checkTxHeader(hdr(0, VirtioNet.GSO_ECN, 0), ALL));
     }
 
