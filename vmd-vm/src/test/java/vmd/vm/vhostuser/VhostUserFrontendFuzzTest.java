@@ -25,7 +25,8 @@ import vmd.vm.virtio.QueueSetup;
  * probe in its constructor, then the VirtioDevice calls and a reconnect. The replies are
  * written to the socket before the device asks (it reads them in order), and a run of
  * 0xff bytes after them makes any read past their end a protocol error instead of a wait.
- * The contract (the class comment): the constructor, startQueue and reconnect throw only
+ * The device runs without its watcher thread, so every run is reproducible. The contract
+ * (the class comment): the constructor, startQueue and reconnect throw only
  * VhostUserException; the other calls never throw; a probed device has 1-256 queues and
  * the config size asked for. Any other exception is a finding.
  */
@@ -77,7 +78,7 @@ class VhostUserFrontendFuzzTest {
         VhostUserFrontendDevice dev = null;
         try {
             try {
-                dev = new VhostUserFrontendDevice(MEMORY, first[0], o);
+                dev = new VhostUserFrontendDevice(MEMORY, first[0], o, false);
             } catch (VhostUserException e) {
                 return;
             }
@@ -91,7 +92,6 @@ class VhostUserFrontendFuzzTest {
             errors.check();
         } finally {
             if (dev != null) dev.close();
-            // Our ends stay open until now: a hang-up the watcher sees would race with the calls.
             Fds.closeQuietly(first[1]);
             Fds.closeQuietly(second[1]);
         }
