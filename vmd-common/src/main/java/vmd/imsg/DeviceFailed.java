@@ -8,7 +8,7 @@ public record DeviceFailed(String label, String reason) implements ImsgPayload {
         Objects.requireNonNull(label, "label");
         Objects.requireNonNull(reason, "reason");
         if (label.isEmpty() || label.length() > 64) throw new IllegalArgumentException("device label must be 1-64 characters");
-        if (reason.length() > Reason.MAX_CHARS) reason = reason.substring(0, Reason.MAX_CHARS - 3) + "...";
+        reason = Reason.shorten(reason);
     }
 
     @Override

@@ -13,8 +13,16 @@ public record Reason(String text) implements ImsgPayload {
 
     /** A reason that is sure to fit in a frame: longer text is cut with "...". */
     public static Reason of(String text) {
-        String t = String.valueOf(text);
-        return new Reason(t.length() <= MAX_CHARS ? t : t.substring(0, MAX_CHARS - 3) + "...");
+        return new Reason(shorten(String.valueOf(text)));
+    }
+
+    /** {@code text}, or its first chars and "..." if it is longer than {@link #MAX_CHARS}. */
+    static String shorten(String text) {
+        if (text.length() <= MAX_CHARS) return text;
+        int end = MAX_CHARS - 3;
+        // Never keep half a surrogate pair: it could not be encoded as UTF-8.
+        if (Character.isHighSurrogate(text.charAt(end - 1))) end--;
+        return text.substring(0, end) + "...";
     }
 
     @Override

@@ -34,6 +34,8 @@ public record VmParams(String name, int vmId, long memoryBytes, int vcpus, Strin
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(cmdline, "cmdline");
         Objects.requireNonNull(bootDevice, "bootDevice");
+        // VM ids are non-negative ints, as in VmOp: a u32 above 2^31 - 1 could not be encoded again.
+        if (vmId < 0) throw new IllegalArgumentException("vm id must not be negative: " + vmId);
         if (memoryBytes < (1 << 20)) throw new IllegalArgumentException("memory below 1 MB: " + memoryBytes);
         if (vcpus < 1 || vcpus > MAX_VCPUS) throw new IllegalArgumentException("vcpus must be 1-" + MAX_VCPUS + ": " + vcpus);
     }

@@ -129,4 +129,13 @@ class PayloadCodecTest {
         assertTrue(r.text().endsWith("..."));
         Imsg.of(ImsgType.CHILD_EXITING, r); // fits in a frame
     }
+
+    @Test
+    void cutTextNeverEndsInHalfASurrogatePair() {
+        String text = "a".repeat(Reason.MAX_CHARS - 4) + "\ud83d\ude00" + "b".repeat(10); // the emoji straddles the cut
+        Imsg.of(ImsgType.CHILD_EXITING, Reason.of(text)); // encodes
+        DeviceFailed f = new DeviceFailed("disk0", text);
+        assertTrue(f.reason().endsWith("a..."));
+        assertEquals(f, Imsg.of(ImsgType.DEVICE_FAILED, f).decode(DeviceFailed::decode));
+    }
 }

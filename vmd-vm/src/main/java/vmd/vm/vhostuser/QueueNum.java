@@ -20,6 +20,8 @@ final class QueueNum {
 
     /** Rings for a GET_QUEUE_NUM answer of {@code queueNum} from a back-end offering {@code features}. */
     static long rings(int deviceType, long features, long queueNum) {
+        // A u64 answer above 2^63 - 1 (negative here) is still "more than we use", not a negative count.
+        if (queueNum < 0) queueNum = Long.MAX_VALUE;
         if (deviceType != VirtioIds.NET || queueNum < 1) return queueNum;
         long pairs = Math.min(queueNum, NET_MAX_PAIRS);
         return 2 * pairs + ((features & (1L << NET_F_CTRL_VQ)) != 0 ? 1 : 0);

@@ -135,6 +135,14 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
      * {@code options} ask for.
      */
     public VhostUserFrontendDevice(GuestMemory memory, int socketFd, Options options) {
+        this(memory, socketFd, options, true);
+    }
+
+    /**
+     * With {@code watch} false no watcher thread runs, so hang-ups and ring errors go
+     * unnoticed: for fuzzing, where a thread racing the calls would make runs irreproducible.
+     */
+    VhostUserFrontendDevice(GuestMemory memory, int socketFd, Options options, boolean watch) {
         this.memory = memory;
         this.options = options;
         this.conn = new VhostUserConnection(socketFd);
@@ -155,9 +163,11 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
         for (int i = 0; i < queueCount; i++) errFds[i] = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
         this.started = new QueueSetup[queueCount];
         this.connected = true;
-        this.watcher = new Thread(this::watch, "vhost-user-" + options.name + "-watch");
-        watcher.setDaemon(true);
-        watcher.start();
+        this.watcher = watch ? new Thread(this::watch, "vhost-user-" + options.name + "-watch") : null;
+        if (watcher != null) {
+            watcher.setDaemon(true);
+            watcher.start();
+        }
         log.info("{}: back-end features 0x{}, protocol features 0x{}, {} queue(s)", options.name,
                 Long.toHexString(backendFeatures), Long.toHexString(protocol), queueCount);
     }
@@ -581,7 +591,7 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
         }
         Fds.eventfdSignal(wakeFd);
         try {
-            watcher.join(5000);
+            if (watcher != null) watcher.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -21,4 +21,10 @@ class QueueNumTest {
         assertEquals(4, QueueNum.rings(VirtioIds.BLOCK, CTRL_VQ, 4));
         assertEquals(0, QueueNum.rings(VirtioIds.NET, CTRL_VQ, 0), "nothing stays nothing");
     }
+
+    @Test
+    void answersAboveTwoToThe63AreLargeNotNegative() {
+        assertEquals(Long.MAX_VALUE, QueueNum.rings(VirtioIds.BLOCK, 0, -963));
+        assertEquals(2 * 0x8000, QueueNum.rings(VirtioIds.NET, 0, -1L));
+    }
 }
