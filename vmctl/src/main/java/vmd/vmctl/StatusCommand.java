@@ -8,7 +8,7 @@ import vmd.imsg.ImsgType;
 import vmd.imsg.VmInfo;
 import vmd.imsg.VmOp;
 
-/** {@code vmctl status [-r] [id]} (and its alias {@code show}): OpenBSD's table. */
+/** {@code vmctl status [-jr] [id]} (and its alias {@code show}): OpenBSD's table, or JSON with -j. */
 final class StatusCommand implements Command {
     static final String HEADER_FORMAT = "%5s %5s %5s %7s %7s %7s %12s %8s %s";
 
@@ -25,15 +25,20 @@ final class StatusCommand implements Command {
 
     @Override
     public String usage() {
-        return "[-r] [id]";
+        return "[-jr] [id]";
     }
 
     @Override
     public int run(Vmctl ctl, List<String> argv) {
-        Args a = Args.parse("r", argv);
+        Args a = Args.parse("jr", argv);
         if (a.operands.size() > 1) throw new UsageException("");
         String target = a.operands.isEmpty() ? null : a.operands.get(0);
         List<VmInfo> vms = fetch(ctl);
+        if (a.has('j')) {
+            List<VmInfo> shown = selected(vms, target, a.has('r'));
+            ctl.out.println(StatusJson.of(shown));
+            return shown.isEmpty() && target != null ? 1 : 0;
+        }
         List<String> lines = table(vms, target, a.has('r'), ctl.verbose);
         lines.forEach(ctl.out::println);
         return lines.size() > 1 || (target == null && anyShown(vms, a.has('r'))) ? 0 : 1;
@@ -64,14 +69,23 @@ final class StatusCommand implements Command {
         return null;
     }
 
+    /** The VMs shown: {@code target} (id or name) only if given, running ones only if asked. */
+    static List<VmInfo> selected(List<VmInfo> vms, String target, boolean runningOnly) {
+        int id = target == null ? 0 : VmOp.parseId(target);
+        List<VmInfo> out = new ArrayList<>();
+        for (VmInfo v : vms) {
+            if (runningOnly && !v.running()) continue;
+            if (target != null && (id > 0 ? v.id() != id : !v.name().equals(target))) continue;
+            out.add(v);
+        }
+        return out;
+    }
+
     /** The header and one line per VM shown, exactly as OpenBSD's print_vm_info. */
     static List<String> table(List<VmInfo> vms, String target, boolean runningOnly, boolean verbose) {
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, HEADER_FORMAT, "ID", "PID", "VCPUS", "MAXMEM", "CURMEM", "TTY", "OWNER", "STATE", "NAME"));
-        int id = target == null ? 0 : VmOp.parseId(target);
-        for (VmInfo v : vms) {
-            if (runningOnly && !v.running()) continue;
-            if (target != null && (id > 0 ? v.id() != id : !v.name().equals(target))) continue;
+        for (VmInfo v : selected(vms, target, runningOnly)) {
             String maxmem = Scaled.format(v.maxMem());
             if (v.running()) {
                 String tty = v.tty().isEmpty() ? "-" : v.tty().replaceFirst("^/dev/", "");

@@ -31,6 +31,20 @@ class VmctlUnitTest {
     }
 
     @Test
+    void statusAsJson() {
+        String j = StatusJson.of(List.of(
+                new VmInfo(1, 4242, 2, 1L << 30, 300L << 20, "/dev/pts/3", 1000, 1000, "alice", "running", "web", ""),
+                new VmInfo(2, 0, 1, 512L << 20, 0, "", 0, -1, "root", "stopped", "d\"b\\", "poweroff\n(ACPI S5)\u0001")));
+        assertEquals("[\n"
+                + "  {\"id\": 1, \"name\": \"web\", \"state\": \"running\", \"pid\": 4242, \"vcpus\": 2, \"maxmem\": 1073741824,"
+                + " \"curmem\": 314572800, \"tty\": \"/dev/pts/3\", \"owner\": \"alice\", \"uid\": 1000, \"gid\": 1000, \"last_event\": \"\"},\n"
+                + "  {\"id\": 2, \"name\": \"d\\\"b\\\\\", \"state\": \"stopped\", \"pid\": null, \"vcpus\": 1, \"maxmem\": 536870912,"
+                + " \"curmem\": null, \"tty\": null, \"owner\": \"root\", \"uid\": 0, \"gid\": -1,"
+                + " \"last_event\": \"poweroff\\n(ACPI S5)\\u0001\"}\n]", j);
+        assertEquals("[]", StatusJson.of(List.of()));
+    }
+
+    @Test
     void statusTableColumnsAreOpenBsds() {
         List<String> t = StatusCommand.table(List.of(
                 new VmInfo(1, 4242, 2, 1L << 30, 300L << 20, "/dev/pts/3", 1000, -1, "alice", "running", "web", ""),

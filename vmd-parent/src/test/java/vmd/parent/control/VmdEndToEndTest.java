@@ -169,6 +169,15 @@ class VmdEndToEndTest {
         assertEquals("   ID   PID VCPUS  MAXMEM  CURMEM     TTY        OWNER    STATE NAME", lines[0]);
         assertTrue(lines[1].matches("    1 +\\d+ +1 +64\\.0M +\\S+ +pts/\\d+ +nobody +running idle"), lines[1]);
         assertEquals("    2     -     1   32.0M       -       -         root  stopped off", lines[2]);
+        // status -j: the same inventory, as JSON a real parser reads
+        Result json = vmctl(null, "status", "-j");
+        assertEquals(0, json.rc(), json.err());
+        Process py = new ProcessBuilder("/usr/bin/python3", "-c",
+                "import json, sys; d = json.load(sys.stdin); print(' '.join('%s:%s:%s:%s' % (v['name'], v['state'], v['maxmem'], v['pid'] is None) for v in d))")
+                .redirectErrorStream(true).start();
+        py.getOutputStream().write(json.out().getBytes(StandardCharsets.UTF_8));
+        py.getOutputStream().close();
+        assertEquals("idle:running:67108864:False off:stopped:33554432:True\n", new String(py.getInputStream().readAllBytes()), json.out());
 
         // console as the owner: the pty was given to it
         console(OWNER, "idle");
