@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystemLoopException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
@@ -96,15 +95,22 @@ public final class ConfigParser {
 
     private final Accounts accounts;
     private final PathResolver resolver;
+    private final IncludeFiles includes;
 
     /** A parser that looks users up in /etc/passwd and /etc/group and resolves paths on this host. */
     public ConfigParser() {
         this(Accounts.system(), PathResolver.system());
     }
 
+    /** A parser whose {@code include} reads the host's files. */
     public ConfigParser(Accounts accounts, PathResolver resolver) {
+        this(accounts, resolver, IncludeFiles.system());
+    }
+
+    public ConfigParser(Accounts accounts, PathResolver resolver, IncludeFiles includes) {
         this.accounts = Objects.requireNonNull(accounts, "accounts");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
+        this.includes = Objects.requireNonNull(includes, "includes");
     }
 
     /**
@@ -124,7 +130,7 @@ public final class ConfigParser {
     public ParseResult parseFile(Path file, Map<String, String> defines) {
         byte[] data;
         try {
-            data = Files.readAllBytes(file);
+            data = IncludeFiles.readAtMost(file, Limits.MAX_CONFIG_BYTES);
         } catch (NoSuchFileException e) {
             return new ParseResult(VmdConfig.empty(), List.of(),
                     List.of(Diagnostic.unlocated("failed to open " + file + ": No such file or directory")));
@@ -132,11 +138,25 @@ public final class ConfigParser {
             return new ParseResult(VmdConfig.empty(),
                     List.of(Diagnostic.unlocated("failed to open " + file + ": " + strerror(e))), List.of());
         }
-        return new Session(file.toString(), data, defines).run();
+        return new Session(file.toString(), identity(file), data, defines).run();
     }
 
     public ParseResult parseText(String name, String text, Map<String, String> defines) {
-        return new Session(name, text.getBytes(StandardCharsets.UTF_8), defines).run();
+        return parseBytes(name, text.getBytes(StandardCharsets.UTF_8), defines);
+    }
+
+    /** Reads configuration bytes as a file holds them (they need not be valid UTF-8). */
+    public ParseResult parseBytes(String name, byte[] data, Map<String, String> defines) {
+        return new Session(name, name, data, defines).run();
+    }
+
+    /** The top file's identity for include-loop checks: its real path, as {@link IncludeFiles#system}'s. */
+    private static String identity(Path file) {
+        try {
+            return file.toRealPath().toString();
+        } catch (IOException | RuntimeException e) {
+            return file.toString();
+        }
     }
 
     /**
@@ -234,11 +254,12 @@ public final class ConfigParser {
         final Map<String, VmConfig> vms = new LinkedHashMap<>();
         final List<SwitchRef> switchRefs = new ArrayList<>();
 
-        Session(String name, byte[] data, Map<String, String> defines) {
+        Session(String name, String identity, byte[] data, Map<String, String> defines) {
             if (defines != null) {
                 defines.forEach((k, v) -> macros.define(k, v, true));
             }
-            lexer = new Lexer(name, data, macros, (f, l, m) -> errors.add(new Diagnostic(f, l, m)));
+            lexer = new Lexer(name, identity, data, macros, (f, l, m) -> errors.add(new Diagnostic(f, l, m)),
+                    includes);
         }
 
         ParseResult run() {
@@ -431,8 +452,15 @@ public final class ConfigParser {
             if (lexer.depth() > Limits.MAX_INCLUDE_DEPTH) {
                 throw fail("include nesting too deep: " + name);
             }
-            if (!lexer.include(name)) {
-                throw fail("failed to include file " + name);
+            // The include line must end before the file's text is read, or what
+            // follows on it would be read after the file.
+            if (!peek().isNewline()) {
+                throw syntax();
+            }
+            try {
+                lexer.include(name);
+            } catch (IOException e) {
+                throw fail("failed to include file " + name + ": " + strerror(e));
             }
         }
 

@@ -37,7 +37,10 @@ class ConfigErrorsTest {
 
     @Test
     void endOfFileInQuotes() {
-        assertErrors("vm \"a\" { boot \"/x\n\n", "vm.conf:1: reached end of file while parsing quoted string",
+        assertErrors("vm \"a\" { boot \"/x\n\n",
+                "vm.conf:2: reached end of file while parsing quoted string (the string starts at line 1)",
+                "vm.conf:2: syntax error");
+        assertErrors("vm \"a\" { boot \"/x", "vm.conf:1: reached end of file while parsing quoted string",
                 "vm.conf:1: syntax error");
     }
 
@@ -69,17 +72,26 @@ class ConfigErrorsTest {
     }
 
     @Test
-    void unclosedBlockIsReportedAfterTheLastLine() {
-        // as OpenBSD: the end of file counts one line past the last newline
-        assertErrors("vm \"a\" {\n memory 1G\n", "vm.conf:4: syntax error");
-        assertErrors("vm \"a\" {\n memory 1G", "vm.conf:3: syntax error");
+    void anErrorAtTheEndOfTheFileNamesItsLastLine() {
+        // OpenBSD names the line after the last one (or two after it); here the end of
+        // file belongs to the last line, with or without a newline at its end.
+        assertErrors("vm \"a\" {\n memory 1G\n", "vm.conf:2: syntax error");
+        assertErrors("vm \"a\" {\n memory 1G", "vm.conf:2: syntax error");
+        assertErrors("vm \"a\" {\n memory 1G\n\n# the end\n", "vm.conf:4: syntax error");
+        // a missing argument
+        assertErrors("vm \"a\" {\n memory", "vm.conf:2: syntax error");
+        assertErrors("\nstaggered start parallel 2 delay\n", "vm.conf:2: syntax error");
+        assertErrors("vm \"a\" { memory 1G }\nswitch\n", "vm.conf:2: syntax error");
+        // a backslash continuing the last line
+        assertErrors("vm \"a\" { memory \\\n", "vm.conf:1: syntax error");
     }
 
     // ---- global statements ----
 
     @Test
     void includeFailure() {
-        assertErrors("include \"/nonexistent/x.conf\"\n", "vm.conf:1: failed to include file /nonexistent/x.conf");
+        assertErrors("include \"/nonexistent/x.conf\"\n",
+                "vm.conf:1: failed to include file /nonexistent/x.conf: No such file or directory");
     }
 
     @Test
