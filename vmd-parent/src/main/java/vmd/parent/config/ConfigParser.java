@@ -77,8 +77,9 @@ import java.util.regex.Pattern;
  * <h2>Checks</h2>
  * As OpenBSD: names and lengths, at most 4 disks and 4 interfaces, memory of at
  * least 1 MB and at most 128 GB (rounded down to a megabyte), lladdr and prefix
- * syntax, users and groups that exist, boot and disk images that exist
- * (realpath). As OpenBSD's vm_register() would when loading, but already for
+ * syntax, owners' users and groups that exist, image paths resolved (realpath).
+ * Unlike OpenBSD, an image that cannot be opened is a warning: the VM that needs
+ * it fails when it starts, and the others run. As OpenBSD's vm_register() would when loading, but already for
  * {@code vmd -n}: VM name characters, duplicate VM names, instances (the parent
  * must be declared earlier). An interface naming a switch that is not defined is
  * not an error (vm.conf(5): the option is ignored) but is warned about.
@@ -480,8 +481,10 @@ public final class ConfigParser {
                 if (userSet) {
                     throw fail("user specified more than once");
                 }
-                if (accounts.uid(name).isEmpty()) {
-                    throw fail("failed to get user: " + name);
+                // Whether it exists is the host's matter, checked by vmd before it spawns
+                // anything (and by vmd -n), with a message that says how to create it.
+                if (name.isEmpty() || name.startsWith("-") || name.chars().anyMatch(c -> c == ':' || Lexer.isSpace(c))) {
+                    throw fail("invalid user name: " + name);
                 }
                 user = name;
                 userSet = true;
@@ -490,7 +493,7 @@ public final class ConfigParser {
                 if (firmware != null) {
                     throw fail("firmware specified more than once");
                 }
-                firmware = realPath("firmware", path);
+                firmware = image(null, "firmware", path, "firmware path too long");
             } else if (first.isWord("spare") && peek().isWord("devices")) {
                 next();
                 spareDevices = true;
@@ -728,16 +731,7 @@ public final class ConfigParser {
                 if (b.boot != null) {
                     throw fail("kernel specified more than once");
                 }
-                String real;
-                try {
-                    real = resolver.realPath(path);
-                } catch (IOException e) {
-                    throw fail("kernel path not found: " + path + ": " + strerror(e));
-                }
-                if (bytes(real) >= Limits.PATH_MAX) {
-                    throw fail("kernel name too long");
-                }
-                b.boot = real;
+                b.boot = image(b.name, "kernel", path, "kernel name too long");
             } else if (t.is(Keyword.CDROM)) {
                 next();
                 String path = string();
@@ -747,7 +741,8 @@ public final class ConfigParser {
                 if (bytes(path) >= Limits.PATH_MAX) {
                     throw fail("cdrom name too long");
                 }
-                b.cdrom = path;
+                image(b.name, "cdrom", path, "cdrom name too long");
+                b.cdrom = path; // as written: OpenBSD resolves it only when the VM starts
             } else if (t.is(Keyword.NIFS)) {
                 next();
                 long n = number();
@@ -800,28 +795,42 @@ public final class ConfigParser {
                 if (b.initrd != null) {
                     throw fail("initrd specified more than once");
                 }
-                b.initrd = realPath("initrd", s);
+                b.initrd = image(b.name, "initrd", s, "initrd path too long");
             } else if (t.isWord("firmware")) {
                 next();
                 String s = string();
                 if (b.firmware != null) {
                     throw fail("firmware specified more than once");
                 }
-                b.firmware = realPath("firmware", s);
+                b.firmware = image(b.name, "firmware", s, "firmware path too long");
             } else {
                 throw syntax();
             }
         }
 
-        String realPath(String what, String path) {
-            String real;
+        /**
+         * An image's path, resolved. One that cannot be resolved or read is a warning,
+         * not an error, and is kept as written: that VM fails when it starts, with the
+         * same reason, and the others start (OpenBSD makes it an error for the file).
+         *
+         * @param vm the VM's name, or null for a global image
+         */
+        String image(String vm, String what, String path, String tooLong) {
+            String file = lexer.fileName();
+            int line = lexer.line();
+            if (bytes(path) >= Limits.PATH_MAX) {
+                throw fail(tooLong);
+            }
+            String real = path;
             try {
                 real = resolver.realPath(path);
+                resolver.checkReadable(real);
             } catch (IOException e) {
-                throw fail(what + " path not found: " + path + ": " + strerror(e));
+                warn(file, line, (vm != null ? "vm \"" + vm + "\": " : "") + "cannot open " + what + " " + path + ": "
+                        + strerror(e));
             }
             if (bytes(real) >= Limits.PATH_MAX) {
-                throw fail(what + " path too long");
+                throw fail(tooLong);
             }
             return real;
         }
@@ -841,16 +850,7 @@ public final class ConfigParser {
             if (st.b.disks.size() >= Limits.MAX_DISKS) {
                 throw fail("too many disks");
             }
-            String real;
-            try {
-                real = resolver.realPath(path);
-            } catch (IOException e) {
-                throw fail("disk " + path + ": " + strerror(e));
-            }
-            if (bytes(real) >= Limits.PATH_MAX) {
-                throw fail("disk path too long");
-            }
-            st.b.disks.add(new DiskConfig(real, format));
+            st.b.disks.add(new DiskConfig(image(st.b.name, "disk", path, "disk path too long"), format));
         }
 
         long memorySize(Token v) {

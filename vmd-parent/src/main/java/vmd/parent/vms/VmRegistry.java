@@ -193,27 +193,38 @@ public final class VmRegistry implements VmProcess.Listener {
     /**
      * One vioblk process per disk (and the cdrom, read-only): the parent opens the image
      * chain and a socketpair; the device gets the images and one end, the vm process the
-     * other end ({@code vmEnds}) and never an image.
+     * other end ({@code vmEnds}) and never an image. Every image is opened before the
+     * first device process starts, so a missing one fails the start with its name alone.
      */
     private void startDisks(Vm vm, List<Integer> vmEnds) {
         VmConfig c = vm.config;
         List<DiskConfig> disks = new ArrayList<>(c.disks());
         if (c.cdrom() != null) disks.add(new DiskConfig(c.cdrom(), DiskFormat.RAW));
-        for (int i = 0; i < disks.size(); i++) {
-            boolean cdrom = c.cdrom() != null && i == disks.size() - 1;
-            DiskConfig disk = disks.get(i);
-            String devName = (cdrom ? "cdrom" : "disk" + i);
-            try (DiskImage image = DiskImage.open(disk.path(), disk.format(), cdrom)) {
-                Map<String, Integer> fds = new LinkedHashMap<>();
-                for (int l = 0; l < image.fds().size(); l++) fds.put(VioblkParams.layerLabel(l), image.fds().get(l));
-                DeviceProcess d = new DeviceProcess("vioblk", "vioblk " + c.name() + "/" + devName, VmParams.diskLabel(i),
-                        "vmd.vioblk.VioblkMain", fds, VioblkParams.FD_VHOST_USER,
-                        new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName,
-                                Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)), restartBudget(vm, VmParams.diskLabel(i)));
-                vm.devices.add(d); // released with the VM, or below if it fails to start
-                vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status), spares));
+        List<DiskImage> images = new ArrayList<>();
+        try {
+            for (int i = 0; i < disks.size(); i++) {
+                boolean cdrom = c.cdrom() != null && i == disks.size() - 1;
+                DiskImage image = DiskImage.open(disks.get(i).path(), disks.get(i).format(), cdrom);
+                images.add(image);
             }
+            for (int i = 0; i < disks.size(); i++) startDisk(vm, i, c.cdrom() != null && i == disks.size() - 1, images.get(i), vmEnds);
+        } finally {
+            for (DiskImage image : images) image.close();
         }
+    }
+
+    /** Disk {@code i}'s vioblk process, with the image chain the caller opened (and closes). */
+    private void startDisk(Vm vm, int i, boolean cdrom, DiskImage image, List<Integer> vmEnds) {
+        VmConfig c = vm.config;
+        String devName = (cdrom ? "cdrom" : "disk" + i);
+        Map<String, Integer> fds = new LinkedHashMap<>();
+        for (int l = 0; l < image.fds().size(); l++) fds.put(VioblkParams.layerLabel(l), image.fds().get(l));
+        DeviceProcess d = new DeviceProcess("vioblk", "vioblk " + c.name() + "/" + devName, VmParams.diskLabel(i),
+                "vmd.vioblk.VioblkMain", fds, VioblkParams.FD_VHOST_USER,
+                new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName,
+                        Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)), restartBudget(vm, VmParams.diskLabel(i)));
+        vm.devices.add(d); // released with the VM, or by start() if it fails to start
+        vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status), spares));
     }
 
     /**

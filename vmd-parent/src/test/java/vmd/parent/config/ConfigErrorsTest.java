@@ -191,8 +191,6 @@ class ConfigErrorsTest {
         assertErrors(vm("disk \"/a\" format vmdk"), "vm.conf:2: unrecognized disk format vmdk");
         assertErrors(vm("disk \"/1\"\ndisk \"/2\"\ndisk \"/3\"\ndisk \"/4\"\ndisk \"/5\""),
                 "vm.conf:6: too many disks");
-        assertErrors(vm("disk \"/missing.img\""), "vm.conf:2: disk /missing.img: No such file or directory");
-        assertErrors(vm("disk \"/denied.img\""), "vm.conf:2: disk /denied.img: Permission denied");
         assertErrors(vm("disk \"/" + "d".repeat(4100) + "\""), "vm.conf:2: disk path too long");
     }
 
@@ -216,8 +214,6 @@ class ConfigErrorsTest {
     @Test
     void boot() {
         assertErrors(vm("boot \"/a\"\nboot \"/b\""), "vm.conf:3: kernel specified more than once");
-        assertErrors(vm("boot \"/missing/bsd\""),
-                "vm.conf:2: kernel path not found: /missing/bsd: No such file or directory");
         assertErrors(vm("boot \"/" + "k".repeat(4100) + "\""), "vm.conf:2: kernel name too long");
     }
 
@@ -250,17 +246,60 @@ class ConfigErrorsTest {
         assertErrors(vm("cmdline \"a\"\ncmdline \"b\""), "vm.conf:3: cmdline specified more than once");
         assertErrors(vm("cmdline \"" + "x".repeat(2048) + "\""), "vm.conf:2: cmdline too long");
         assertErrors(vm("initrd \"/i\"\ninitrd \"/j\""), "vm.conf:3: initrd specified more than once");
-        assertErrors(vm("initrd \"/missing/initrd\""),
-                "vm.conf:2: initrd path not found: /missing/initrd: No such file or directory");
         assertErrors(vm("firmware \"/f\"\nfirmware \"/g\""), "vm.conf:3: firmware specified more than once");
-        assertErrors(vm("firmware \"/missing/bios.bin\""),
-                "vm.conf:2: firmware path not found: /missing/bios.bin: No such file or directory");
-        assertErrors("user nobody\n", "vm.conf:1: failed to get user: nobody");
+        // whether the user exists is checked by vmd itself, which says how to create it
+        assertErrors("user nobody\n");
+        assertErrors("user \"-r\"\n", "vm.conf:1: invalid user name: -r");
+        assertErrors("user \"a b\"\n", "vm.conf:1: invalid user name: a b");
+        assertErrors("user \"\"\n", "vm.conf:1: invalid user name: ");
         assertErrors("user joe\nuser vmd\n", "vm.conf:2: user specified more than once");
         assertErrors("firmware \"/f\"\nfirmware \"/g\"\n", "vm.conf:2: firmware specified more than once");
-        assertErrors("firmware \"/missing/bios.bin\"\n",
-                "vm.conf:1: firmware path not found: /missing/bios.bin: No such file or directory");
         assertErrors("user\n", "vm.conf:1: syntax error");
+    }
+
+    // ---- images: warnings, not errors ----
+
+    @Test
+    void anImageThatCannotBeOpenedIsAWarningNamingTheVmAndThePath() {
+        ParseResult r = parse("""
+                firmware "/missing/bios.bin"
+                vm "a" {
+                	disk "/missing.img"
+                	disk "/denied.img" format raw
+                	boot "/missing/bsd"
+                	initrd "/missing/initrd"
+                	firmware "/missing/vm-bios.bin"
+                	cdrom "/missing.iso"
+                }
+                vm "b" { disk "/b.img" }
+                """);
+        assertEquals(List.of(), r.errors());
+        assertEquals(List.of("vm.conf:1: warning: cannot open firmware /missing/bios.bin: No such file or directory",
+                "vm.conf:3: warning: vm \"a\": cannot open disk /missing.img: No such file or directory",
+                "vm.conf:4: warning: vm \"a\": cannot open disk /denied.img: Permission denied",
+                "vm.conf:5: warning: vm \"a\": cannot open kernel /missing/bsd: No such file or directory",
+                "vm.conf:6: warning: vm \"a\": cannot open initrd /missing/initrd: No such file or directory",
+                "vm.conf:7: warning: vm \"a\": cannot open firmware /missing/vm-bios.bin: No such file or directory",
+                "vm.conf:8: warning: vm \"a\": cannot open cdrom /missing.iso: No such file or directory"),
+                r.warnings().stream().map(Diagnostic::toString).toList());
+        // both VMs are there, the paths as written
+        VmConfig a = r.config().vm("a").orElseThrow();
+        assertEquals("/missing.img", a.disks().get(0).path());
+        assertEquals("/missing/bsd", a.boot());
+        assertTrue(r.config().vm("b").isPresent());
+    }
+
+    @Test
+    void onTheHostAMissingImageIsAWarningAndAPresentOneIsResolved(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path disk = java.nio.file.Files.write(dir.resolve("disk.img"), new byte[512]);
+        java.nio.file.Files.createSymbolicLink(dir.resolve("link.img"), disk);
+        ConfigParser host = new ConfigParser(TestSupport.ACCOUNTS, PathResolver.system());
+        ParseResult r = host.parseText("vm.conf", "vm \"a\" {\n disk \"" + dir + "/link.img\"\n disk \"" + dir
+                + "/none.img\"\n boot \"" + dir + "\"\n}\n", java.util.Map.of());
+        assertEquals(List.of("vm.conf:3: warning: vm \"a\": cannot open disk " + dir + "/none.img: No such file or directory",
+                "vm.conf:4: warning: vm \"a\": cannot open kernel " + dir + ": Is a directory"), r.messages());
+        assertEquals(disk.toRealPath().toString(), r.config().vms().get(0).disks().get(0).path());
     }
 
     // ---- recovery ----
