@@ -128,6 +128,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         this.registry = new VmRegistry(events, launcher, Privileges.of(config.user()), config.firmware());
         registry.network(config.localPrefix(), config.switches());
         registry.inet6(localPrefix6(config));
+        registry.deviceRestarts(config.deviceRestarts());
     }
 
     /** {@code local inet6}'s prefix; without one, a random ULA prefix made once per daemon, as OpenBSD's vmd. */
@@ -234,6 +235,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         registry.privileges(Privileges.of(config.user()));
         registry.network(config.localPrefix(), config.switches());
         registry.inet6(localPrefix6(config));
+        registry.deviceRestarts(config.deviceRestarts());
         registry.spareDevices(config.spareDevices());
         try {
             socket.owner(config.socketOwner());

@@ -40,6 +40,7 @@ import java.util.regex.Pattern;
  * socket owner user[:group] | :group | uid
  * agentx [context "c"] [path "/p"]                    accepted; warning on Linux
  * staggered start parallel N delay N
+ * device restarts N per S                             Linux: N 0..10000, S 1..86400 (default 3 per 60)
  * switch "name" {
  *     interface ifname   (required)   group g   locked lladdr   rdomain N
  *     up | down   enable | disable
@@ -68,6 +69,7 @@ import java.util.regex.Pattern;
  *     initrd "path"      initial ramdisk for a Linux kernel given with boot
  *     firmware "path"    firmware image for this VM
  *     allow instance { cpus }   a non-root instance owner may change cpus
+ *     device restarts N per S   this VM's devices' restart budget (default: the global one)
  * }
  * </pre>
  * The default interface name {@code tap} means "a new tap device"; any other
@@ -251,6 +253,7 @@ public final class ConfigParser {
         boolean userSet;
         String firmware;
         boolean spareDevices;
+        DeviceRestarts deviceRestarts;
         final List<SwitchConfig> switches = new ArrayList<>();
         final Map<String, VmConfig> vms = new LinkedHashMap<>();
         final List<SwitchRef> switchRefs = new ArrayList<>();
@@ -287,7 +290,8 @@ public final class ConfigParser {
                 warnings.add(Diagnostic.unlocated("warning: macro '" + m + "' not used"));
             }
             VmdConfig config = new VmdConfig(localPrefix, inet6, prefix6, socketOwner, staggered, agentx, user,
-                    firmware, spareDevices, switches, new ArrayList<>(vms.values()));
+                    firmware, spareDevices, deviceRestarts != null ? deviceRestarts : DeviceRestarts.DEFAULT, switches,
+                    new ArrayList<>(vms.values()));
             return new ParseResult(config, errors, warnings);
         }
 
@@ -437,6 +441,13 @@ public final class ConfigParser {
             } else if (t.is(Keyword.LOCAL) || t.is(Keyword.SOCKET) || t.is(Keyword.AGENTX)
                     || t.is(Keyword.STAGGERED)) {
                 main();
+            } else if (t.is(Keyword.DEVICE)) {
+                next();
+                DeviceRestarts d = deviceRestarts();
+                if (deviceRestarts != null) {
+                    throw fail("device restarts specified more than once");
+                }
+                deviceRestarts = d;
             } else if (t.is(Keyword.SWITCH)) {
                 switchBlock();
             } else if (t.is(Keyword.VM)) {
@@ -574,6 +585,32 @@ public final class ConfigParser {
                 }
                 staggered = new VmdConfig.StaggeredStart((int) parallel, (int) delay);
             }
+        }
+
+        /**
+         * {@code device restarts N per S} after {@code device} (Linux; "restarts" and
+         * "per" are not reserved): N from 0 (never restart) to 10000, S seconds from 1 to
+         * a day.
+         */
+        DeviceRestarts deviceRestarts() {
+            if (!peek().isWord("restarts")) {
+                throw syntax();
+            }
+            next();
+            long count = number();
+            if (!peek().isWord("per")) {
+                throw syntax();
+            }
+            next();
+            long seconds = number();
+            if (count < 0 || count > DeviceRestarts.MAX_COUNT) {
+                throw fail("device restarts: the count must be from 0 to " + DeviceRestarts.MAX_COUNT + ", not " + count);
+            }
+            if (seconds < 1 || seconds > DeviceRestarts.MAX_SECONDS) {
+                throw fail("device restarts: the period must be from 1 to " + DeviceRestarts.MAX_SECONDS
+                        + " seconds, not " + seconds);
+            }
+            return new DeviceRestarts((int) count, (int) seconds);
         }
 
         // ---- switch ----
@@ -769,6 +806,13 @@ public final class ConfigParser {
                 b.owner = ownerId();
             } else if (t.is(Keyword.ALLOW)) {
                 allowInstance(st);
+            } else if (t.is(Keyword.DEVICE)) {
+                next();
+                DeviceRestarts d = deviceRestarts();
+                if (b.deviceRestarts != null) {
+                    throw fail("device restarts specified more than once");
+                }
+                b.deviceRestarts = d;
             } else if (t.isWord("cpus")) {
                 next();
                 long n = number();

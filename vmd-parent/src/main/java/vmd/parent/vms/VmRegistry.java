@@ -14,6 +14,7 @@ import vmd.imsg.VmTerminated;
 import vmd.parent.config.VmConfig;
 import vmd.parent.priv.DiskImage;
 import vmd.parent.priv.VmResources;
+import vmd.parent.config.DeviceRestarts;
 import vmd.parent.config.DiskConfig;
 import vmd.parent.config.DiskFormat;
 import vmd.imsg.VioblkParams;
@@ -54,7 +55,7 @@ public final class VmRegistry implements VmProcess.Listener {
     private int nextId = 1;
     private IpPrefix localPrefix = defaultLocalPrefix();
     private List<SwitchConfig> switches = List.of();
-    private int restartLimit = RestartBudget.DEFAULT_LIMIT;
+    private DeviceRestarts deviceRestarts = DeviceRestarts.DEFAULT;
     private final SpareDevices spares;
     private IpPrefix localPrefix6; // null: no local inet6
 
@@ -356,14 +357,21 @@ public final class VmRegistry implements VmProcess.Listener {
         }
     }
 
-    /** Each device's own crash-loop bound, the same one across the VM's reboots. */
-    private RestartBudget restartBudget(Vm vm, String label) {
-        return vm.restartBudgets.computeIfAbsent(label, l -> new RestartBudget(restartLimit, RestartBudget.DEFAULT_WINDOW_NANOS));
+    /**
+     * Each device's own crash-loop bound, the same one across the VM's reboots: the VM's
+     * {@code device restarts}, else the global one in force when the device first started.
+     */
+    RestartBudget restartBudget(Vm vm, String label) {
+        DeviceRestarts d = vm.config.deviceRestarts() != null ? vm.config.deviceRestarts() : deviceRestarts;
+        return vm.restartBudgets.computeIfAbsent(label, l -> RestartBudget.of(d));
     }
 
-    /** How many times a crashed device is restarted per minute (tests set 0 to see a device stay dead). */
-    void restartLimit(int limit) {
-        this.restartLimit = limit;
+    /**
+     * vm.conf's global {@code device restarts} (default 3 per 60 s), for the devices of VMs
+     * started from now on; a running VM keeps its budgets until it stops.
+     */
+    public void deviceRestarts(DeviceRestarts d) {
+        this.deviceRestarts = java.util.Objects.requireNonNull(d, "deviceRestarts");
     }
 
     /** Graceful stop: ACPI power button, then forced after {@code timeoutMillis}. */
