@@ -257,6 +257,8 @@ public final class ConfigParser {
         final List<SwitchConfig> switches = new ArrayList<>();
         final Map<String, VmConfig> vms = new LinkedHashMap<>();
         final List<SwitchRef> switchRefs = new ArrayList<>();
+        /** The enabled switches' names: a set, so that many switches and references stay linear. */
+        final Set<String> enabledSwitches = new java.util.HashSet<>();
 
         Session(String name, String identity, byte[] data, Map<String, String> defines) {
             if (defines != null) {
@@ -280,7 +282,7 @@ public final class ConfigParser {
                 }
             }
             for (SwitchRef r : switchRefs) {
-                boolean found = switches.stream().anyMatch(s -> s.enabled() && s.name().equals(r.name()));
+                boolean found = enabledSwitches.contains(r.name());
                 if (!found) {
                     warnings.add(new Diagnostic(r.file(), r.line(), "warning: vm \"" + r.vm() + "\" interface "
                             + r.index() + ": switch \"" + r.name() + "\" not found, not attached"));
@@ -627,7 +629,7 @@ public final class ConfigParser {
             if (s.ifname == null) {
                 throw fail("switch \"" + name + "\" is missing interface name");
             }
-            if (s.enabled && switches.stream().anyMatch(x -> x.enabled() && x.name().equals(name))) {
+            if (s.enabled && !enabledSwitches.add(name)) {
                 warn(file, line, "switch \"" + name + "\" defined more than once, the first one is used");
             }
             switches.add(new SwitchConfig(name, s.enabled, s.ifname, s.group, s.locked, s.rdomain, s.up));

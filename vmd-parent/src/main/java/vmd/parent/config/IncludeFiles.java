@@ -79,8 +79,11 @@ public interface IncludeFiles {
         }
     }
 
+    /** The message for a configuration past {@link Limits#MAX_CONFIG_BYTES}. */
+    String TOO_LARGE = "the configuration is larger than " + Limits.MAX_CONFIG_BYTES / (1024 * 1024)
+            + " MiB, includes and macro expansions included";
+
     private static IOException tooLarge() {
-        return new IOException("the configuration is larger than " + Limits.MAX_CONFIG_BYTES / (1024 * 1024)
-                + " MiB, includes included");
+        return new IOException(TOO_LARGE);
     }
 }

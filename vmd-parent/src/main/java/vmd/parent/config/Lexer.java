@@ -90,8 +90,13 @@ final class Lexer {
     private final Macros macros;
     private final Reporter reporter;
     private final IncludeFiles includes;
-    /** Bytes that the includes may still read: the budget of {@link Limits#MAX_CONFIG_BYTES}. */
+    /**
+     * Bytes that includes and macro expansions may still add: what is left of
+     * {@link Limits#MAX_CONFIG_BYTES}, a bound on the parser's time and memory.
+     */
     private long budget;
+    /** The budget ran out: the rest of the input is not read. */
+    private boolean exhausted;
     private boolean expanding;
     /** Where the most recent token is: errors are reported there, whatever file the lexer has moved to since. */
     private String tokenFile;
@@ -135,8 +140,8 @@ final class Lexer {
     /**
      * Starts reading an included file once the {@code include} line has been
      * read up to its newline. A file that is already being read (an include
-     * loop) is refused, and so is one that would take the bytes read in all past
-     * {@link Limits#MAX_CONFIG_BYTES}.
+     * loop) is refused, and so is one that would take the bytes read in all
+     * (files and macro expansions) past {@link Limits#MAX_CONFIG_BYTES}.
      *
      * @throws IOException why the file cannot be included, as the message
      */
@@ -270,6 +275,9 @@ final class Lexer {
     // ---- tokens ----
 
     Token lex() {
+        if (exhausted) {
+            return eof();
+        }
         StringBuilder buf = new StringBuilder();
         while (true) {
             buf.setLength(0);
@@ -307,6 +315,14 @@ final class Lexer {
                     return findeol();
                 }
                 byte[] v = val.getBytes(StandardCharsets.UTF_8);
+                // Each use of a macro reads its value again: without a bound, a file of
+                // "$m" lines could make gigabytes of text out of one 8 KB value.
+                if (v.length > budget) {
+                    error(IncludeFiles.TOO_LARGE + "; the rest is not read");
+                    exhausted = true;
+                    return eof();
+                }
+                budget -= v.length;
                 lungetc(DONE_EXPAND);
                 for (int i = v.length - 1; i >= 0; i--) {
                     lungetc(v[i] & 0xff);

@@ -208,6 +208,10 @@ class ConfigErrorsTest {
         assertErrors(vm("interface { group \"a1\" }"), "vm.conf:2: invalid group name: a1");
         assertErrors(vm("interface { lladdr 00:11:22:33:44 }"), "vm.conf:2: invalid address: 00:11:22:33:44");
         assertErrors(vm("interface lladdr 00:11:22:33:44:100"), "vm.conf:2: invalid address: 00:11:22:33:44:100");
+        // not hexadecimal digits, though Integer.parseInt takes them (and "-1" was an exception)
+        assertErrors(vm("interface lladdr \"-1:00:00:00:00:00\""), "vm.conf:2: invalid address: -1:00:00:00:00:00");
+        assertErrors(vm("interface lladdr \"+f:00:00:00:00:00\""), "vm.conf:2: invalid address: +f:00:00:00:00:00");
+        assertErrors(vm("interface lladdr \"\u0663:00:00:00:00:00\""), "vm.conf:2: invalid address: \u0663:00:00:00:00:00");
         assertErrors(vm("interface { rdomain -1 }"), "vm.conf:2: invalid rdomain: -1");
     }
 

@@ -131,7 +131,7 @@ class IncludeTest {
     @Test
     void aFileWithoutEndIsRefused() {
         ParseResult r = parseFile(Path.of("/dev/zero"));
-        assertEquals(List.of("failed to open /dev/zero: the configuration is larger than 16 MiB, includes included"),
+        assertEquals(List.of("failed to open /dev/zero: the configuration is larger than 16 MiB, includes and macro expansions included"),
                 r.messages());
     }
 
@@ -143,7 +143,7 @@ class IncludeTest {
                 IncludeFiles.of(Map.of("a", big, "b", big)));
         ParseResult r = p.parseText("main.conf", "include \"a\"\ninclude \"b\"\n", Map.of());
         assertEquals(List.of("main.conf:2: failed to include file b: the configuration is larger than 16 MiB, "
-                + "includes included"), r.messages());
+                + "includes and macro expansions included"), r.messages());
     }
 
     @Test
