@@ -228,7 +228,9 @@ final class Lexer {
                 c = next;
                 break;
             }
-            markToken();
+            // A token keeps the line it starts on. (OpenBSD moves it to the continued
+            // line here, so an error read across a backslash-newline was put on a line
+            // that depended on whether the file ended with a newline.)
             file.lineno++;
         }
         if (c == '\t' || c == ' ') {

@@ -45,6 +45,14 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void anErrorKeepsItsLineWhateverTheRestOfTheLineContinuesInto() {
+        // found by VmConfFuzzTest#text: the skipped rest of the line, continued with a
+        // backslash, used to move the error to the continued line when a newline followed
+        assertErrors("vm \"a\" { cmdline \"a\n\0 \\\n}\n", "vm.conf:1: syntax error", "vm.conf:1: syntax error");
+        assertErrors("vm \"a\" { cmdline \"a\n\0 \\\n}", "vm.conf:1: syntax error", "vm.conf:1: syntax error");
+    }
+
+    @Test
     void nulInQuotes() {
         assertErrors("vm \"a\0\" { memory 1G }\n", "vm.conf:1: syntax error", "vm.conf:1: syntax error");
     }
