@@ -64,12 +64,19 @@ public final class VmdMain implements ControlRequests.Daemon {
             parsed.errors().forEach(e -> System.err.println(e));
             System.exit(1);
         }
+        String noUser = ChildUser.missing(parsed.config().user());
+        if (noUser != null) {
+            System.err.println("vmd: " + noUser); // before anything is spawned
+            System.exit(1);
+        }
         if (!opts.foreground() && !Daemonizer.isDaemonCopy()) {
             System.exit(Daemonizer.spawnAndWait(opts.foregroundArgs()));
             return;
         }
         if (!Files.exists(opts.configFile())) log.warn("{} not found: starting with no VMs", opts.configFile());
-        parsed.warnings().forEach(w -> log.warn("{}", w));
+        // As OpenBSD's: warnings are for vmd -n, and -v. What matters at run time is said then
+        // (a VM whose image is missing is "not started", naming the image).
+        parsed.warnings().forEach(w -> log.debug("{}", w));
         VmdMain vmd = new VmdMain(opts, parsed.config());
         try {
             vmd.run();
@@ -80,11 +87,18 @@ public final class VmdMain implements ControlRequests.Daemon {
         }
     }
 
-    /** {@code vmd -n}: report every problem in OpenBSD's format, or "configuration OK". */
+    /**
+     * {@code vmd -n}: report every problem in OpenBSD's format, or "configuration OK". The
+     * status is 1 exactly when vmd would refuse to start: an error in the file, or a child
+     * user that does not exist (as OpenBSD's vmd checks its user even with -n). An image
+     * that cannot be opened is a warning: only the VM that needs it would not start.
+     */
     static int check(ParseResult parsed, VmdOptions opts) {
         for (Diagnostic w : parsed.warnings()) System.err.println(w);
         for (Diagnostic e : parsed.errors()) System.err.println(e);
-        if (!parsed.ok()) return 1;
+        String noUser = parsed.ok() ? ChildUser.missing(parsed.config().user()) : null;
+        if (noUser != null) System.err.println("vmd: " + noUser);
+        if (!parsed.ok() || noUser != null) return 1;
         System.err.println("configuration OK");
         return 0;
     }
@@ -114,6 +128,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         this.registry = new VmRegistry(events, launcher, Privileges.of(config.user()), config.firmware());
         registry.network(config.localPrefix(), config.switches());
         registry.inet6(localPrefix6(config));
+        registry.deviceRestarts(config.deviceRestarts());
     }
 
     /** {@code local inet6}'s prefix; without one, a random ULA prefix made once per daemon, as OpenBSD's vmd. */
@@ -186,7 +201,7 @@ public final class VmdMain implements ControlRequests.Daemon {
             registry.start(vm);
             started(vm);
         } catch (RuntimeException e) {
-            log.error("{}: {}", vm.name(), e.getMessage());
+            log.error("{}: not started: {}", vm.name(), e.getMessage());
         }
     }
 
@@ -210,11 +225,17 @@ public final class VmdMain implements ControlRequests.Daemon {
             parsed.errors().forEach(e -> log.error("{}", e));
             return CtlResult.fail(22, "failed to reload " + opts.configFile() + ": " + parsed.errors().get(0));
         }
-        parsed.warnings().forEach(w -> log.warn("{}", w));
+        String noUser = ChildUser.missing(parsed.config().user());
+        if (noUser != null) {
+            log.error("{}", noUser);
+            return CtlResult.fail(22, "failed to reload " + opts.configFile() + ": " + noUser);
+        }
+        parsed.warnings().forEach(w -> log.debug("{}", w));
         config = parsed.config();
         registry.privileges(Privileges.of(config.user()));
         registry.network(config.localPrefix(), config.switches());
         registry.inet6(localPrefix6(config));
+        registry.deviceRestarts(config.deviceRestarts());
         registry.spareDevices(config.spareDevices());
         try {
             socket.owner(config.socketOwner());

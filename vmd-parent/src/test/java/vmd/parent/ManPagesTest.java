@@ -114,7 +114,7 @@ class ManPagesTest {
         Set<String> expected = new LinkedHashSet<>(parserKeywords());
         assertTrue(expected.size() > 30, "keyword table: " + expected);
         // The Linux additions (recognised by position, not reserved) and the enumerated values.
-        expected.addAll(List.of("user", "firmware", "cpus", "cmdline", "initrd"));
+        expected.addAll(List.of("user", "firmware", "cpus", "cmdline", "initrd", "restarts", "per"));
         for (InstanceFlag f : InstanceFlag.values()) expected.add(f.keyword());
         for (BootDevice d : BootDevice.values()) expected.add(d.keyword());
         for (DiskFormat f : DiskFormat.values()) {

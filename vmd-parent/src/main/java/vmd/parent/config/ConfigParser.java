@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystemLoopException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
@@ -41,6 +40,7 @@ import java.util.regex.Pattern;
  * socket owner user[:group] | :group | uid
  * agentx [context "c"] [path "/p"]                    accepted; warning on Linux
  * staggered start parallel N delay N
+ * device restarts N per S                             Linux: N 0..10000, S 1..86400 (default 3 per 60)
  * switch "name" {
  *     interface ifname   (required)   group g   locked lladdr   rdomain N
  *     up | down   enable | disable
@@ -69,6 +69,7 @@ import java.util.regex.Pattern;
  *     initrd "path"      initial ramdisk for a Linux kernel given with boot
  *     firmware "path"    firmware image for this VM
  *     allow instance { cpus }   a non-root instance owner may change cpus
+ *     device restarts N per S   this VM's devices' restart budget (default: the global one)
  * }
  * </pre>
  * The default interface name {@code tap} means "a new tap device"; any other
@@ -78,8 +79,9 @@ import java.util.regex.Pattern;
  * <h2>Checks</h2>
  * As OpenBSD: names and lengths, at most 4 disks and 4 interfaces, memory of at
  * least 1 MB and at most 128 GB (rounded down to a megabyte), lladdr and prefix
- * syntax, users and groups that exist, boot and disk images that exist
- * (realpath). As OpenBSD's vm_register() would when loading, but already for
+ * syntax, owners' users and groups that exist, image paths resolved (realpath).
+ * Unlike OpenBSD, an image that cannot be opened is a warning: the VM that needs
+ * it fails when it starts, and the others run. As OpenBSD's vm_register() would when loading, but already for
  * {@code vmd -n}: VM name characters, duplicate VM names, instances (the parent
  * must be declared earlier). An interface naming a switch that is not defined is
  * not an error (vm.conf(5): the option is ignored) but is warned about.
@@ -96,15 +98,22 @@ public final class ConfigParser {
 
     private final Accounts accounts;
     private final PathResolver resolver;
+    private final IncludeFiles includes;
 
     /** A parser that looks users up in /etc/passwd and /etc/group and resolves paths on this host. */
     public ConfigParser() {
         this(Accounts.system(), PathResolver.system());
     }
 
+    /** A parser whose {@code include} reads the host's files. */
     public ConfigParser(Accounts accounts, PathResolver resolver) {
+        this(accounts, resolver, IncludeFiles.system());
+    }
+
+    public ConfigParser(Accounts accounts, PathResolver resolver, IncludeFiles includes) {
         this.accounts = Objects.requireNonNull(accounts, "accounts");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
+        this.includes = Objects.requireNonNull(includes, "includes");
     }
 
     /**
@@ -124,7 +133,7 @@ public final class ConfigParser {
     public ParseResult parseFile(Path file, Map<String, String> defines) {
         byte[] data;
         try {
-            data = Files.readAllBytes(file);
+            data = IncludeFiles.readAtMost(file, Limits.MAX_CONFIG_BYTES);
         } catch (NoSuchFileException e) {
             return new ParseResult(VmdConfig.empty(), List.of(),
                     List.of(Diagnostic.unlocated("failed to open " + file + ": No such file or directory")));
@@ -132,11 +141,25 @@ public final class ConfigParser {
             return new ParseResult(VmdConfig.empty(),
                     List.of(Diagnostic.unlocated("failed to open " + file + ": " + strerror(e))), List.of());
         }
-        return new Session(file.toString(), data, defines).run();
+        return new Session(file.toString(), identity(file), data, defines).run();
     }
 
     public ParseResult parseText(String name, String text, Map<String, String> defines) {
-        return new Session(name, text.getBytes(StandardCharsets.UTF_8), defines).run();
+        return parseBytes(name, text.getBytes(StandardCharsets.UTF_8), defines);
+    }
+
+    /** Reads configuration bytes as a file holds them (they need not be valid UTF-8). */
+    public ParseResult parseBytes(String name, byte[] data, Map<String, String> defines) {
+        return new Session(name, name, data, defines).run();
+    }
+
+    /** The top file's identity for include-loop checks: its real path, as {@link IncludeFiles#system}'s. */
+    private static String identity(Path file) {
+        try {
+            return file.toRealPath().toString();
+        } catch (IOException | RuntimeException e) {
+            return file.toString();
+        }
     }
 
     /**
@@ -230,15 +253,19 @@ public final class ConfigParser {
         boolean userSet;
         String firmware;
         boolean spareDevices;
+        DeviceRestarts deviceRestarts;
         final List<SwitchConfig> switches = new ArrayList<>();
         final Map<String, VmConfig> vms = new LinkedHashMap<>();
         final List<SwitchRef> switchRefs = new ArrayList<>();
+        /** The enabled switches' names: a set, so that many switches and references stay linear. */
+        final Set<String> enabledSwitches = new java.util.HashSet<>();
 
-        Session(String name, byte[] data, Map<String, String> defines) {
+        Session(String name, String identity, byte[] data, Map<String, String> defines) {
             if (defines != null) {
                 defines.forEach((k, v) -> macros.define(k, v, true));
             }
-            lexer = new Lexer(name, data, macros, (f, l, m) -> errors.add(new Diagnostic(f, l, m)));
+            lexer = new Lexer(name, identity, data, macros, (f, l, m) -> errors.add(new Diagnostic(f, l, m)),
+                    includes);
         }
 
         ParseResult run() {
@@ -255,7 +282,7 @@ public final class ConfigParser {
                 }
             }
             for (SwitchRef r : switchRefs) {
-                boolean found = switches.stream().anyMatch(s -> s.enabled() && s.name().equals(r.name()));
+                boolean found = enabledSwitches.contains(r.name());
                 if (!found) {
                     warnings.add(new Diagnostic(r.file(), r.line(), "warning: vm \"" + r.vm() + "\" interface "
                             + r.index() + ": switch \"" + r.name() + "\" not found, not attached"));
@@ -265,7 +292,8 @@ public final class ConfigParser {
                 warnings.add(Diagnostic.unlocated("warning: macro '" + m + "' not used"));
             }
             VmdConfig config = new VmdConfig(localPrefix, inet6, prefix6, socketOwner, staggered, agentx, user,
-                    firmware, spareDevices, switches, new ArrayList<>(vms.values()));
+                    firmware, spareDevices, deviceRestarts != null ? deviceRestarts : DeviceRestarts.DEFAULT, switches,
+                    new ArrayList<>(vms.values()));
             return new ParseResult(config, errors, warnings);
         }
 
@@ -415,6 +443,13 @@ public final class ConfigParser {
             } else if (t.is(Keyword.LOCAL) || t.is(Keyword.SOCKET) || t.is(Keyword.AGENTX)
                     || t.is(Keyword.STAGGERED)) {
                 main();
+            } else if (t.is(Keyword.DEVICE)) {
+                next();
+                DeviceRestarts d = deviceRestarts();
+                if (deviceRestarts != null) {
+                    throw fail("device restarts specified more than once");
+                }
+                deviceRestarts = d;
             } else if (t.is(Keyword.SWITCH)) {
                 switchBlock();
             } else if (t.is(Keyword.VM)) {
@@ -431,8 +466,15 @@ public final class ConfigParser {
             if (lexer.depth() > Limits.MAX_INCLUDE_DEPTH) {
                 throw fail("include nesting too deep: " + name);
             }
-            if (!lexer.include(name)) {
-                throw fail("failed to include file " + name);
+            // The include line must end before the file's text is read, or what
+            // follows on it would be read after the file.
+            if (!peek().isNewline()) {
+                throw syntax();
+            }
+            try {
+                lexer.include(name);
+            } catch (IOException e) {
+                throw fail("failed to include file " + name + ": " + strerror(e));
             }
         }
 
@@ -452,8 +494,10 @@ public final class ConfigParser {
                 if (userSet) {
                     throw fail("user specified more than once");
                 }
-                if (accounts.uid(name).isEmpty()) {
-                    throw fail("failed to get user: " + name);
+                // Whether it exists is the host's matter, checked by vmd before it spawns
+                // anything (and by vmd -n), with a message that says how to create it.
+                if (name.isEmpty() || name.startsWith("-") || name.chars().anyMatch(c -> c == ':' || Lexer.isSpace(c))) {
+                    throw fail("invalid user name: " + name);
                 }
                 user = name;
                 userSet = true;
@@ -462,7 +506,7 @@ public final class ConfigParser {
                 if (firmware != null) {
                     throw fail("firmware specified more than once");
                 }
-                firmware = realPath("firmware", path);
+                firmware = image(null, "firmware", path, "firmware path too long");
             } else if (first.isWord("spare") && peek().isWord("devices")) {
                 next();
                 spareDevices = true;
@@ -545,6 +589,32 @@ public final class ConfigParser {
             }
         }
 
+        /**
+         * {@code device restarts N per S} after {@code device} (Linux; "restarts" and
+         * "per" are not reserved): N from 0 (never restart) to 10000, S seconds from 1 to
+         * a day.
+         */
+        DeviceRestarts deviceRestarts() {
+            if (!peek().isWord("restarts")) {
+                throw syntax();
+            }
+            next();
+            long count = number();
+            if (!peek().isWord("per")) {
+                throw syntax();
+            }
+            next();
+            long seconds = number();
+            if (count < 0 || count > DeviceRestarts.MAX_COUNT) {
+                throw fail("device restarts: the count must be from 0 to " + DeviceRestarts.MAX_COUNT + ", not " + count);
+            }
+            if (seconds < 1 || seconds > DeviceRestarts.MAX_SECONDS) {
+                throw fail("device restarts: the period must be from 1 to " + DeviceRestarts.MAX_SECONDS
+                        + " seconds, not " + seconds);
+            }
+            return new DeviceRestarts((int) count, (int) seconds);
+        }
+
         // ---- switch ----
 
         void switchBlock() {
@@ -559,7 +629,7 @@ public final class ConfigParser {
             if (s.ifname == null) {
                 throw fail("switch \"" + name + "\" is missing interface name");
             }
-            if (s.enabled && switches.stream().anyMatch(x -> x.enabled() && x.name().equals(name))) {
+            if (s.enabled && !enabledSwitches.add(name)) {
                 warn(file, line, "switch \"" + name + "\" defined more than once, the first one is used");
             }
             switches.add(new SwitchConfig(name, s.enabled, s.ifname, s.group, s.locked, s.rdomain, s.up));
@@ -700,16 +770,7 @@ public final class ConfigParser {
                 if (b.boot != null) {
                     throw fail("kernel specified more than once");
                 }
-                String real;
-                try {
-                    real = resolver.realPath(path);
-                } catch (IOException e) {
-                    throw fail("kernel path not found: " + path + ": " + strerror(e));
-                }
-                if (bytes(real) >= Limits.PATH_MAX) {
-                    throw fail("kernel name too long");
-                }
-                b.boot = real;
+                b.boot = image(b.name, "kernel", path, "kernel name too long");
             } else if (t.is(Keyword.CDROM)) {
                 next();
                 String path = string();
@@ -719,7 +780,8 @@ public final class ConfigParser {
                 if (bytes(path) >= Limits.PATH_MAX) {
                     throw fail("cdrom name too long");
                 }
-                b.cdrom = path;
+                image(b.name, "cdrom", path, "cdrom name too long");
+                b.cdrom = path; // as written: OpenBSD resolves it only when the VM starts
             } else if (t.is(Keyword.NIFS)) {
                 next();
                 long n = number();
@@ -746,6 +808,13 @@ public final class ConfigParser {
                 b.owner = ownerId();
             } else if (t.is(Keyword.ALLOW)) {
                 allowInstance(st);
+            } else if (t.is(Keyword.DEVICE)) {
+                next();
+                DeviceRestarts d = deviceRestarts();
+                if (b.deviceRestarts != null) {
+                    throw fail("device restarts specified more than once");
+                }
+                b.deviceRestarts = d;
             } else if (t.isWord("cpus")) {
                 next();
                 long n = number();
@@ -772,28 +841,42 @@ public final class ConfigParser {
                 if (b.initrd != null) {
                     throw fail("initrd specified more than once");
                 }
-                b.initrd = realPath("initrd", s);
+                b.initrd = image(b.name, "initrd", s, "initrd path too long");
             } else if (t.isWord("firmware")) {
                 next();
                 String s = string();
                 if (b.firmware != null) {
                     throw fail("firmware specified more than once");
                 }
-                b.firmware = realPath("firmware", s);
+                b.firmware = image(b.name, "firmware", s, "firmware path too long");
             } else {
                 throw syntax();
             }
         }
 
-        String realPath(String what, String path) {
-            String real;
+        /**
+         * An image's path, resolved. One that cannot be resolved or read is a warning,
+         * not an error, and is kept as written: that VM fails when it starts, with the
+         * same reason, and the others start (OpenBSD makes it an error for the file).
+         *
+         * @param vm the VM's name, or null for a global image
+         */
+        String image(String vm, String what, String path, String tooLong) {
+            String file = lexer.fileName();
+            int line = lexer.line();
+            if (bytes(path) >= Limits.PATH_MAX) {
+                throw fail(tooLong);
+            }
+            String real = path;
             try {
                 real = resolver.realPath(path);
+                resolver.checkReadable(real);
             } catch (IOException e) {
-                throw fail(what + " path not found: " + path + ": " + strerror(e));
+                warn(file, line, (vm != null ? "vm \"" + vm + "\": " : "") + "cannot open " + what + " " + path + ": "
+                        + strerror(e));
             }
             if (bytes(real) >= Limits.PATH_MAX) {
-                throw fail(what + " path too long");
+                throw fail(tooLong);
             }
             return real;
         }
@@ -813,16 +896,7 @@ public final class ConfigParser {
             if (st.b.disks.size() >= Limits.MAX_DISKS) {
                 throw fail("too many disks");
             }
-            String real;
-            try {
-                real = resolver.realPath(path);
-            } catch (IOException e) {
-                throw fail("disk " + path + ": " + strerror(e));
-            }
-            if (bytes(real) >= Limits.PATH_MAX) {
-                throw fail("disk path too long");
-            }
-            st.b.disks.add(new DiskConfig(real, format));
+            st.b.disks.add(new DiskConfig(image(st.b.name, "disk", path, "disk path too long"), format));
         }
 
         long memorySize(Token v) {

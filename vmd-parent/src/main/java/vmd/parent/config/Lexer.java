@@ -2,8 +2,6 @@ package vmd.parent.config;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -34,7 +32,10 @@ import java.util.Deque;
  *
  * <p>The file is read as bytes; tokens are decoded as UTF-8. Line numbers are
  * kept per file. {@link #line()} is the line of the most recent token, which is
- * the line errors are reported at (OpenBSD's yylval.lineno).
+ * the line errors are reported at (OpenBSD's yylval.lineno). Unlike OpenBSD, the
+ * newline and end of file that follow the last line count as that line, so an
+ * error found at the end of a file (an unclosed brace, a missing argument) names
+ * the file's last line rather than one past it.
  */
 final class Lexer {
 
@@ -51,16 +52,35 @@ final class Lexer {
 
     private static final class Source {
         final String name;
+        /** What makes two names the same file (its real path): an include loop is refused by it. */
+        final String identity;
         final byte[] data;
+        /** The number of the line that holds the file's last character (1 for an empty file). */
+        final int lastLine;
         int pos;
         int lineno;
         boolean eofReached;
         final Deque<Integer> unget = new ArrayDeque<>();
 
-        Source(String name, byte[] data, int lineno) {
+        Source(String name, String identity, byte[] data, int lineno) {
             this.name = name;
+            this.identity = identity;
             this.data = data;
             this.lineno = lineno;
+            this.lastLine = lastLine(data);
+        }
+
+        private static int lastLine(byte[] data) {
+            int lines = 0;
+            for (byte b : data) {
+                if (b == '\n') {
+                    lines++;
+                }
+            }
+            if (data.length > 0 && data[data.length - 1] != '\n') {
+                lines++;
+            }
+            return Math.max(1, lines);
         }
     }
 
@@ -69,15 +89,37 @@ final class Lexer {
     private Source file;
     private final Macros macros;
     private final Reporter reporter;
+    private final IncludeFiles includes;
+    /**
+     * Bytes that includes and macro expansions may still add: what is left of
+     * {@link Limits#MAX_CONFIG_BYTES}, a bound on the parser's time and memory.
+     */
+    private long budget;
+    /** The budget ran out: the rest of the input is not read. */
+    private boolean exhausted;
     private boolean expanding;
+    /** Where the most recent token is: errors are reported there, whatever file the lexer has moved to since. */
+    private String tokenFile;
     private int tokenLine;
 
+    /** A lexer for text that includes nothing from the host's files (tests). */
     Lexer(String name, byte[] data, Macros macros, Reporter reporter) {
-        this.top = new Source(name, data, 1);
+        this(name, name, data, macros, reporter, IncludeFiles.none());
+    }
+
+    /**
+     * @param identity the top file's identity for include-loop checks (its real path)
+     * @param includes where {@code include} reads files from
+     */
+    Lexer(String name, String identity, byte[] data, Macros macros, Reporter reporter, IncludeFiles includes) {
+        this.top = new Source(name, identity, data, 1);
         this.file = top;
         files.push(top);
         this.macros = macros;
         this.reporter = reporter;
+        this.includes = includes;
+        this.budget = Limits.MAX_CONFIG_BYTES - data.length;
+        this.tokenFile = name;
         this.tokenLine = 1;
     }
 
@@ -86,9 +128,9 @@ final class Lexer {
         return tokenLine;
     }
 
-    /** The file being read. */
+    /** The file of the last token returned. */
     String fileName() {
-        return file.name;
+        return tokenFile;
     }
 
     int depth() {
@@ -96,21 +138,35 @@ final class Lexer {
     }
 
     /**
-     * Starts reading an included file; its first token is a newline (which ends
-     * the {@code include} line). Returns false if the file cannot be read.
+     * Starts reading an included file once the {@code include} line has been
+     * read up to its newline. A file that is already being read (an include
+     * loop) is refused, and so is one that would take the bytes read in all
+     * (files and macro expansions) past {@link Limits#MAX_CONFIG_BYTES}.
+     *
+     * @throws IOException why the file cannot be included, as the message
      */
-    boolean include(String name) {
-        byte[] data;
-        try {
-            data = Files.readAllBytes(Path.of(name));
-        } catch (IOException | RuntimeException e) {
-            return false;
+    void include(String name) throws IOException {
+        IncludeFiles.Content c = includes.read(name, budget);
+        for (Source s : files) {
+            if (s.identity.equals(c.identity())) {
+                throw new IOException("include loop: " + name + " is already being read");
+            }
         }
-        Source s = new Source(name, data, 0);
+        budget -= c.data().length;
+        Source s = new Source(name, c.identity(), c.data(), 1);
         files.push(s);
         file = s;
-        lungetc('\n');
-        return true;
+    }
+
+    /** The current line, as errors name it: never past the file's last line (the end of file belongs to it). */
+    private int currentLine() {
+        return Math.min(file.lineno, file.lastLine);
+    }
+
+    /** The next token starts here. */
+    private void markToken() {
+        tokenFile = file.name;
+        tokenLine = currentLine();
     }
 
     // ---- characters ----
@@ -155,7 +211,10 @@ final class Lexer {
         if (quotec != 0) {
             c = igetc();
             if (c == EOF) {
-                error("reached end of file while parsing quoted string");
+                int opened = tokenLine;
+                markToken();
+                error("reached end of file while parsing quoted string"
+                        + (opened != tokenLine ? " (the string starts at line " + opened + ")" : ""));
                 if (!popFile()) {
                     return EOF;
                 }
@@ -169,7 +228,9 @@ final class Lexer {
                 c = next;
                 break;
             }
-            tokenLine = file.lineno;
+            // A token keeps the line it starts on. (OpenBSD moves it to the continued
+            // line here, so an error read across a backslash-newline was put on a line
+            // that depended on whether the file ended with a newline.)
             file.lineno++;
         }
         if (c == '\t' || c == ' ') {
@@ -210,12 +271,15 @@ final class Lexer {
     }
 
     private void error(String message) {
-        reporter.error(file.name, tokenLine, message);
+        reporter.error(tokenFile, tokenLine, message);
     }
 
     // ---- tokens ----
 
     Token lex() {
+        if (exhausted) {
+            return eof();
+        }
         StringBuilder buf = new StringBuilder();
         while (true) {
             buf.setLength(0);
@@ -223,7 +287,7 @@ final class Lexer {
             while ((c = lgetc(0)) == ' ' || c == '\t') {
                 // skip blanks
             }
-            tokenLine = file.lineno;
+            markToken();
             if (c == '#') {
                 while ((c = lgetc(0)) != '\n' && c != EOF) {
                     // skip comment
@@ -253,6 +317,14 @@ final class Lexer {
                     return findeol();
                 }
                 byte[] v = val.getBytes(StandardCharsets.UTF_8);
+                // Each use of a macro reads its value again: without a bound, a file of
+                // "$m" lines could make gigabytes of text out of one 8 KB value.
+                if (v.length > budget) {
+                    error(IncludeFiles.TOO_LARGE + "; the rest is not read");
+                    exhausted = true;
+                    return eof();
+                }
+                budget -= v.length;
                 lungetc(DONE_EXPAND);
                 for (int i = v.length - 1; i >= 0; i--) {
                     lungetc(v[i] & 0xff);
@@ -347,7 +419,7 @@ final class Lexer {
                 return new Token(Token.Kind.STRING, null, word, 0, 0, tokenLine);
             }
             if (c == '\n') {
-                tokenLine = file.lineno;
+                markToken();
                 file.lineno++;
             }
             if (c == EOF) {

@@ -37,4 +37,6 @@ public final class Limits {
     public static final String AGENTX_MASTER_PATH = "/var/agentx/master";
     /** Nested {@code include} depth (OpenBSD has no limit; a loop exhausts descriptors). */
     public static final int MAX_INCLUDE_DEPTH = 32;
+    /** Bytes read for one configuration, its includes included: a bound on time and memory. */
+    public static final long MAX_CONFIG_BYTES = 16L * 1024 * 1024;
 }

@@ -36,15 +36,31 @@ public record MacAddress(long bits) {
             if (p.isEmpty() || p.length() > 2) {
                 return null;
             }
-            int o;
-            try {
-                o = Integer.parseInt(p, 16);
-            } catch (NumberFormatException e) {
-                return null;
+            int o = 0;
+            for (int i = 0; i < p.length(); i++) {
+                int d = hexDigit(p.charAt(i));
+                if (d < 0) {
+                    return null;
+                }
+                o = o * 16 + d;
             }
             v = (v << 8) | o;
         }
         return new MacAddress(v);
+    }
+
+    /** An ASCII hexadecimal digit's value, else -1 (Integer.parseInt also takes "-1", "+f" and other scripts' digits). */
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
     }
 
     public byte[] toBytes() {

@@ -25,11 +25,12 @@ import java.util.Objects;
  * @param cmdline       kernel command line ({@code cmdline}, Linux), or null
  * @param initrd        initial ramdisk ({@code initrd}, Linux), resolved, or null
  * @param firmware      firmware image ({@code firmware}, Linux), resolved, or null for the global one
+ * @param deviceRestarts {@code device restarts N per S} (Linux), or null for the global setting
  */
 public record VmConfig(String name, boolean enabled, String instanceOf, String boot, BootDevice bootDevice,
         List<DiskConfig> disks, String cdrom, List<InterfaceConfig> interfaces, long memory, int cpus,
         Owner owner, AllowInstance allowInstance, boolean sev, boolean seves, String cmdline,
-        String initrd, String firmware) {
+        String initrd, String firmware, DeviceRestarts deviceRestarts) {
 
     public VmConfig {
         Objects.requireNonNull(name, "name");
@@ -71,6 +72,7 @@ public record VmConfig(String name, boolean enabled, String instanceOf, String b
         b.cmdline = cmdline;
         b.initrd = initrd;
         b.firmware = firmware;
+        b.deviceRestarts = deviceRestarts;
         return b;
     }
 
@@ -97,6 +99,7 @@ public record VmConfig(String name, boolean enabled, String instanceOf, String b
         public String cmdline;
         public String initrd;
         public String firmware;
+        public DeviceRestarts deviceRestarts;
 
         public Builder(String name) {
             this.name = name;
@@ -116,10 +119,11 @@ public record VmConfig(String name, boolean enabled, String instanceOf, String b
         public Builder cmdline(String v) { cmdline = v; return this; }
         public Builder initrd(String v) { initrd = v; return this; }
         public Builder firmware(String v) { firmware = v; return this; }
+        public Builder deviceRestarts(DeviceRestarts v) { deviceRestarts = v; return this; }
 
         public VmConfig build() {
             return new VmConfig(name, enabled, instanceOf, boot, bootDevice, disks, cdrom, interfaces,
-                    memory, cpus, owner, allowInstance, sev, seves, cmdline, initrd, firmware);
+                    memory, cpus, owner, allowInstance, sev, seves, cmdline, initrd, firmware, deviceRestarts);
         }
     }
 }

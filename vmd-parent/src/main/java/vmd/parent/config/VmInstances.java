@@ -127,6 +127,10 @@ public final class VmInstances {
         if (b.bootDevice == null) {
             b.bootDevice = parent.bootDevice();
         }
+        // only vm.conf (root) sets it: vmctl start has no option for it
+        if (b.deviceRestarts == null) {
+            b.deviceRestarts = parent.deviceRestarts();
+        }
 
         // cdrom
         if (request.cdrom() != null) {

@@ -21,12 +21,14 @@ import java.util.Optional;
  *                       resolved, or null for the packaged SeaBIOS
  * @param spareDevices   {@code spare devices} (Linux): keep a warm spare vioblk and vionet
  *                       process, so a crashed device restarts without a JVM start
+ * @param deviceRestarts {@code device restarts N per S} (Linux): how often a crashed device
+ *                       process is restarted, for every VM that sets none of its own
  * @param switches       every switch block, including disabled ones
  * @param vms            every VM that was declared without error, in order
  */
 public record VmdConfig(IpPrefix localPrefix, boolean localInet6, IpPrefix localPrefix6, Owner socketOwner,
         StaggeredStart staggeredStart, Agentx agentx, String user, String firmware, boolean spareDevices,
-        List<SwitchConfig> switches, List<VmConfig> vms) {
+        DeviceRestarts deviceRestarts, List<SwitchConfig> switches, List<VmConfig> vms) {
 
     /** {@code staggered start parallel N delay N}. */
     public record StaggeredStart(int parallelism, int delaySeconds) {
@@ -52,13 +54,14 @@ public record VmdConfig(IpPrefix localPrefix, boolean localInet6, IpPrefix local
         Objects.requireNonNull(localPrefix, "localPrefix");
         Objects.requireNonNull(socketOwner, "socketOwner");
         Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(deviceRestarts, "deviceRestarts");
         switches = List.copyOf(switches);
         vms = List.copyOf(vms);
     }
 
     public static VmdConfig empty() {
         return new VmdConfig(DEFAULT_LOCAL_PREFIX, false, null, DEFAULT_SOCKET_OWNER, null, null,
-                Limits.DEFAULT_USER, null, false, List.of(), List.of());
+                Limits.DEFAULT_USER, null, false, DeviceRestarts.DEFAULT, List.of(), List.of());
     }
 
     public Optional<VmConfig> vm(String name) {

@@ -25,6 +25,12 @@ public final class DiskImage implements AutoCloseable {
     public static DiskImage open(String path, DiskFormat format, boolean readOnly) {
         DiskImage d = new DiskImage();
         try {
+            // The top image first, so that a missing one is said as such, not as a backing file.
+            try {
+                Fds.close(Fds.open(path, Fds.O_RDONLY));
+            } catch (NativeException e) {
+                throw new IllegalArgumentException("disk " + path + ": " + NativeException.describe(e.errno()), e);
+            }
             ImageFormat top = switch (format) {
                 case RAW -> ImageFormat.RAW;
                 case QCOW2 -> ImageFormat.QCOW2;
@@ -51,11 +57,18 @@ public final class DiskImage implements AutoCloseable {
             return d;
         } catch (IOException e) {
             d.close();
-            throw new IllegalArgumentException(e.getMessage(), e);
+            throw new IllegalArgumentException("disk " + path + ": " + reason(e, path), e);
         } catch (RuntimeException e) {
             d.close();
             throw e;
         }
+    }
+
+    /** Why the chain could not be read, without repeating the image's name ("disk /a.img: ENOENT (...)"). */
+    private static String reason(IOException e, String path) {
+        if (e.getCause() instanceof NativeException n) return NativeException.describe(n.errno());
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith(path + ": ") ? m.substring(path.length() + 2) : m;
     }
 
     /** Descriptors, top layer first. */

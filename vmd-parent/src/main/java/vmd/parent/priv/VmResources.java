@@ -30,7 +30,7 @@ public final class VmResources implements AutoCloseable {
             r.fds.put("kvm", Fds.open("/dev/kvm", Fds.O_RDWR));
             String boot = vm.boot();
             if (boot == null) boot = vm.firmware() != null ? vm.firmware() : globalFirmware != null ? globalFirmware : DEFAULT_FIRMWARE;
-            r.fds.put("boot", openImage("boot image", boot));
+            r.fds.put("boot", openImage(vm.boot() != null ? "kernel" : "firmware", boot));
             if (vm.initrd() != null) r.fds.put("initrd", openImage("initrd", vm.initrd()));
             if (vm.boot() == null && !vm.interfaces().isEmpty() && new java.io.File(NET_ROM).canRead()) {
                 r.fds.put("netrom", openImage("network option ROM", NET_ROM)); // optional: without it, no network boot

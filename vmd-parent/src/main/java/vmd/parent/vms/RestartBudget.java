@@ -1,17 +1,16 @@
 package vmd.parent.vms;
 
 import java.util.ArrayDeque;
+import vmd.parent.config.DeviceRestarts;
 
 /**
  * How often a crashed device process is restarted: at most {@code limit} restarts within
  * any {@code windowNanos}, as init systems bound a crash loop. A device that a hostile
  * guest can crash at will is restarted a few times and then left dead, not respawned
- * forever at the host's expense.
+ * forever at the host's expense. vm.conf's {@code device restarts N per S} sets it
+ * (default 3 per 60 s).
  */
 final class RestartBudget {
-    static final int DEFAULT_LIMIT = 3;
-    static final long DEFAULT_WINDOW_NANOS = 60_000_000_000L;
-
     private final int limit;
     private final long windowNanos;
     private final ArrayDeque<Long> recent = new ArrayDeque<>();
@@ -20,6 +19,10 @@ final class RestartBudget {
         if (limit < 0 || windowNanos <= 0) throw new IllegalArgumentException("restart budget " + limit + " per " + windowNanos + " ns");
         this.limit = limit;
         this.windowNanos = windowNanos;
+    }
+
+    static RestartBudget of(DeviceRestarts d) {
+        return new RestartBudget(d.count(), d.seconds() * 1_000_000_000L);
     }
 
     /** Records a restart at {@code now} (System.nanoTime) if the budget allows one; false if spent. */

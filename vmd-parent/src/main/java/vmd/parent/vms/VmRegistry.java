@@ -14,6 +14,7 @@ import vmd.imsg.VmTerminated;
 import vmd.parent.config.VmConfig;
 import vmd.parent.priv.DiskImage;
 import vmd.parent.priv.VmResources;
+import vmd.parent.config.DeviceRestarts;
 import vmd.parent.config.DiskConfig;
 import vmd.parent.config.DiskFormat;
 import vmd.imsg.VioblkParams;
@@ -54,7 +55,7 @@ public final class VmRegistry implements VmProcess.Listener {
     private int nextId = 1;
     private IpPrefix localPrefix = defaultLocalPrefix();
     private List<SwitchConfig> switches = List.of();
-    private int restartLimit = RestartBudget.DEFAULT_LIMIT;
+    private DeviceRestarts deviceRestarts = DeviceRestarts.DEFAULT;
     private final SpareDevices spares;
     private IpPrefix localPrefix6; // null: no local inet6
 
@@ -193,27 +194,38 @@ public final class VmRegistry implements VmProcess.Listener {
     /**
      * One vioblk process per disk (and the cdrom, read-only): the parent opens the image
      * chain and a socketpair; the device gets the images and one end, the vm process the
-     * other end ({@code vmEnds}) and never an image.
+     * other end ({@code vmEnds}) and never an image. Every image is opened before the
+     * first device process starts, so a missing one fails the start with its name alone.
      */
     private void startDisks(Vm vm, List<Integer> vmEnds) {
         VmConfig c = vm.config;
         List<DiskConfig> disks = new ArrayList<>(c.disks());
         if (c.cdrom() != null) disks.add(new DiskConfig(c.cdrom(), DiskFormat.RAW));
-        for (int i = 0; i < disks.size(); i++) {
-            boolean cdrom = c.cdrom() != null && i == disks.size() - 1;
-            DiskConfig disk = disks.get(i);
-            String devName = (cdrom ? "cdrom" : "disk" + i);
-            try (DiskImage image = DiskImage.open(disk.path(), disk.format(), cdrom)) {
-                Map<String, Integer> fds = new LinkedHashMap<>();
-                for (int l = 0; l < image.fds().size(); l++) fds.put(VioblkParams.layerLabel(l), image.fds().get(l));
-                DeviceProcess d = new DeviceProcess("vioblk", "vioblk " + c.name() + "/" + devName, VmParams.diskLabel(i),
-                        "vmd.vioblk.VioblkMain", fds, VioblkParams.FD_VHOST_USER,
-                        new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName,
-                                Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)), restartBudget(vm, VmParams.diskLabel(i)));
-                vm.devices.add(d); // released with the VM, or below if it fails to start
-                vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status), spares));
+        List<DiskImage> images = new ArrayList<>();
+        try {
+            for (int i = 0; i < disks.size(); i++) {
+                boolean cdrom = c.cdrom() != null && i == disks.size() - 1;
+                DiskImage image = DiskImage.open(disks.get(i).path(), disks.get(i).format(), cdrom);
+                images.add(image);
             }
+            for (int i = 0; i < disks.size(); i++) startDisk(vm, i, c.cdrom() != null && i == disks.size() - 1, images.get(i), vmEnds);
+        } finally {
+            for (DiskImage image : images) image.close();
         }
+    }
+
+    /** Disk {@code i}'s vioblk process, with the image chain the caller opened (and closes). */
+    private void startDisk(Vm vm, int i, boolean cdrom, DiskImage image, List<Integer> vmEnds) {
+        VmConfig c = vm.config;
+        String devName = (cdrom ? "cdrom" : "disk" + i);
+        Map<String, Integer> fds = new LinkedHashMap<>();
+        for (int l = 0; l < image.fds().size(); l++) fds.put(VioblkParams.layerLabel(l), image.fds().get(l));
+        DeviceProcess d = new DeviceProcess("vioblk", "vioblk " + c.name() + "/" + devName, VmParams.diskLabel(i),
+                "vmd.vioblk.VioblkMain", fds, VioblkParams.FD_VHOST_USER,
+                new VioblkParams(devName, cdrom, image.formats(), "vmd-" + c.name() + "-" + devName,
+                        Math.min(c.effectiveCpus(), MAX_DISK_QUEUES)), restartBudget(vm, VmParams.diskLabel(i)));
+        vm.devices.add(d); // released with the VM, or by start() if it fails to start
+        vmEnds.add(d.start(launcher, privileges, events, status -> deviceExited(vm, d, status), spares));
     }
 
     /**
@@ -345,14 +357,21 @@ public final class VmRegistry implements VmProcess.Listener {
         }
     }
 
-    /** Each device's own crash-loop bound, the same one across the VM's reboots. */
-    private RestartBudget restartBudget(Vm vm, String label) {
-        return vm.restartBudgets.computeIfAbsent(label, l -> new RestartBudget(restartLimit, RestartBudget.DEFAULT_WINDOW_NANOS));
+    /**
+     * Each device's own crash-loop bound, the same one across the VM's reboots: the VM's
+     * {@code device restarts}, else the global one in force when the device first started.
+     */
+    RestartBudget restartBudget(Vm vm, String label) {
+        DeviceRestarts d = vm.config.deviceRestarts() != null ? vm.config.deviceRestarts() : deviceRestarts;
+        return vm.restartBudgets.computeIfAbsent(label, l -> RestartBudget.of(d));
     }
 
-    /** How many times a crashed device is restarted per minute (tests set 0 to see a device stay dead). */
-    void restartLimit(int limit) {
-        this.restartLimit = limit;
+    /**
+     * vm.conf's global {@code device restarts} (default 3 per 60 s), for the devices of VMs
+     * started from now on; a running VM keeps its budgets until it stops.
+     */
+    public void deviceRestarts(DeviceRestarts d) {
+        this.deviceRestarts = java.util.Objects.requireNonNull(d, "deviceRestarts");
     }
 
     /** Graceful stop: ACPI power button, then forced after {@code timeoutMillis}. */

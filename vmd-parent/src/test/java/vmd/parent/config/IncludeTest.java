@@ -78,7 +78,8 @@ class IncludeTest {
     void missingInclude() throws IOException {
         Path main = write("main.conf", "\ninclude \"" + dir.resolve("nope.conf") + "\"\nvm \"m\" { memory 1G }\n");
         ParseResult r = parseFile(main);
-        assertEquals(List.of(main + ":2: failed to include file " + dir.resolve("nope.conf")), r.messages());
+        assertEquals(List.of(main + ":2: failed to include file " + dir.resolve("nope.conf") + ": No such file or directory"),
+                r.messages());
         assertEquals(1, r.config().vms().size());
     }
 
@@ -87,7 +88,62 @@ class IncludeTest {
         Path loop = dir.resolve("loop.conf");
         Files.writeString(loop, "include \"" + loop + "\"\n");
         ParseResult r = parseFile(loop);
-        assertEquals(List.of(loop + ":1: include nesting too deep: " + loop), r.messages());
+        assertEquals(List.of(loop + ":1: failed to include file " + loop + ": include loop: " + loop
+                + " is already being read"), r.messages());
+    }
+
+    @Test
+    void aLoopThroughAnotherNameOfTheFileIsStoppedToo() throws IOException {
+        Path a = dir.resolve("a.conf");
+        Path b = write("b.conf", "\ninclude \"" + dir + "/./a.conf\"\n");
+        Files.writeString(a, "include \"" + b + "\"\n");
+        ParseResult r = parseFile(a);
+        assertEquals(List.of(b + ":2: failed to include file " + dir + "/./a.conf: include loop: " + dir
+                + "/./a.conf is already being read"), r.messages());
+    }
+
+    @Test
+    void twoIncludesOfAFileThatIncludesItselfTwiceDoNotMultiply() throws IOException {
+        // without the loop check this would read the file 2^32 times
+        Path twice = dir.resolve("twice.conf");
+        Files.writeString(twice, ("include \"" + twice + "\"\n").repeat(2));
+        ParseResult r = parseFile(twice);
+        assertEquals(2, r.errors().size(), r.messages().toString());
+    }
+
+    @Test
+    void whatFollowsTheFileNameOnTheIncludeLineIsASyntaxErrorThere() throws IOException {
+        Path sub = write("sub.conf", "vm \"sub\" { memory 1G }\n");
+        Path main = write("main.conf", "\ninclude \"" + sub + "\" vm\n");
+        ParseResult r = parseFile(main);
+        assertEquals(List.of(main + ":2: syntax error"), r.messages());
+        assertEquals(List.of(), r.config().vms(), "the file is not read");
+    }
+
+    @Test
+    void onlyRegularFilesAreIncluded() throws IOException {
+        // a FIFO would block the parser, a device might never end
+        Path main = write("main.conf", "include \"/dev/zero\"\n");
+        ParseResult r = parseFile(main);
+        assertEquals(List.of(main + ":1: failed to include file /dev/zero: not a regular file"), r.messages());
+    }
+
+    @Test
+    void aFileWithoutEndIsRefused() {
+        ParseResult r = parseFile(Path.of("/dev/zero"));
+        assertEquals(List.of("failed to open /dev/zero: the configuration is larger than 16 MiB, includes and macro expansions included"),
+                r.messages());
+    }
+
+    @Test
+    void includesShareOneBudgetOfBytes() {
+        byte[] big = new byte[(int) (Limits.MAX_CONFIG_BYTES / 2)];
+        java.util.Arrays.fill(big, (byte) ' ');
+        ConfigParser p = new ConfigParser(TestSupport.ACCOUNTS, TestSupport.PATHS,
+                IncludeFiles.of(Map.of("a", big, "b", big)));
+        ParseResult r = p.parseText("main.conf", "include \"a\"\ninclude \"b\"\n", Map.of());
+        assertEquals(List.of("main.conf:2: failed to include file b: the configuration is larger than 16 MiB, "
+                + "includes and macro expansions included"), r.messages());
     }
 
     @Test

@@ -65,7 +65,7 @@ class LexerTest {
 
     @Test
     void backslashNewlineJoinsLines() {
-        assertEquals(List.of("vm@1", "S:x@2", "NL@2", "S:y@3", "NL@3", "NL@4"),
+        assertEquals(List.of("vm@1", "S:x@2", "NL@2", "S:y@3", "NL@3", "NL@3"),
                 lexLines("vm \\\n \"x\"\ny\n"));
         assertEquals(List.of("S:ab", "NL"), lex("a\\\nb"));
     }
@@ -89,8 +89,8 @@ class LexerTest {
 
     @Test
     void newlinesInsideQuotesAreDroppedButCounted() {
-        assertEquals(List.of("S:ab@1", "vm@2", "NL@2", "NL@3"), lexLines("\"a\nb\" vm\n"));
-        assertEquals(List.of("S:ab@1", "vm@2", "NL@2", "NL@3"), lexLines("\"a\\\nb\" vm\n"));
+        assertEquals(List.of("S:ab@1", "vm@2", "NL@2", "NL@2"), lexLines("\"a\nb\" vm\n"));
+        assertEquals(List.of("S:ab@1", "vm@2", "NL@2", "NL@2"), lexLines("\"a\\\nb\" vm\n"));
     }
 
     @Test
@@ -193,13 +193,14 @@ class LexerTest {
     @Test
     void endOfFileInsideQuotes() {
         assertEquals(List.of("vm"), lex("vm \"abc\n\n"));
-        assertEquals(List.of("f:1: reached end of file while parsing quoted string"), errors);
+        // at the file's last line, which is not where the string starts
+        assertEquals(List.of("f:2: reached end of file while parsing quoted string (the string starts at line 1)"), errors);
     }
 
     @Test
     void lineNumbers() {
         assertEquals(List.of("vm@1", "S:a@1", "C:{@1", "NL@1", "NL@2", "memory@3", "S:1G@3", "NL@3", "C:}@4",
-                "NL@4", "NL@5"), lexLines("vm a {\n\n memory 1G # x\n}\n"));
+                "NL@4", "NL@4"), lexLines("vm a {\n\n memory 1G # x\n}\n"));
     }
 
     @Test

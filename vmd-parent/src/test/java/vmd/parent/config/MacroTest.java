@@ -115,4 +115,16 @@ class MacroTest {
         assertEquals(Map.entry("x", ""), ConfigParser.parseDefine("x="));
         assertNull(ConfigParser.parseDefine("novalue"));
     }
+
+    @Test
+    void expansionsCountAgainstTheSizeBound() {
+        // 8000 bytes a use: 2200 uses would be 17.6 MB of text from a 24 KB file
+        String text = "m = \"" + "x".repeat(8000) + "\"\n" + "x = $m\n".repeat(2200);
+        ParseResult r = parse(text);
+        // then a syntax error, as after every error of the lexer: the statement stops there
+        assertEquals(2, r.errors().size(), r.errors().toString());
+        String e = r.errors().get(0).toString();
+        assertEquals(true, e.matches("vm\\.conf:[0-9]+: the configuration is larger than 16 MiB, includes and macro "
+                + "expansions included; the rest is not read"), e);
+    }
 }

@@ -42,6 +42,6 @@ class DiskImageTest {
         assertTrue(e.getMessage().contains(bad.toString()), e.getMessage());
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
                 () -> DiskImage.open(dir.resolve("nope.raw").toString(), DiskFormat.RAW, false));
-        assertTrue(missing.getMessage().contains("nope.raw"), missing.getMessage());
+        assertEquals("disk " + dir.resolve("nope.raw") + ": ENOENT (No such file or directory)", missing.getMessage());
     }
 }

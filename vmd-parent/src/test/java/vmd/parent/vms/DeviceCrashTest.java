@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import vmd.parent.config.ConfigParser;
 import vmd.parent.config.DiskFormat;
+import vmd.parent.config.ParseResult;
 import vmd.parent.config.VmConfig;
 import vmd.sys.Signals;
 
@@ -85,17 +87,22 @@ class DeviceCrashTest {
         }
     }
 
+    /** With vm.conf's {@code device restarts 0 per 60}, handed to the registry as vmd does. */
     @Test
     void aDeviceBeyondItsRestartBudgetStaysDeadAndTheGuestsIoFails() throws Exception {
         Path disk = VmFixture.scratchDisk("crash-test2", 1 << 20);
         try (VmFixture f = new VmFixture()) {
-            f.onEvents(() -> f.registry().restartLimit(0));
-            Vm vm = start(f, "crash2", disk);
+            ParseResult conf = new ConfigParser().parseText("vm.conf", "device restarts 0 per 60\nvm \"crash2\" {\n\tboot \""
+                    + VmFixture.TEST_GUEST + "\"\n\tmemory 64M\n\tdisk \"" + disk + "\" format raw\n\tcmdline \"console=ttyS0\"\n}\n",
+                    java.util.Map.of());
+            assertEquals(java.util.List.of(), conf.messages());
+            f.onEvents(() -> f.registry().deviceRestarts(conf.config().deviceRestarts()));
+            Vm vm = f.start(conf.config().vms().get(0));
             f.awaitConsole("VMDTEST READY", BOOT);
             int devicePid = f.onEvents(() -> vm.devices.get(0).pid());
             int vmPid = f.onEvents(vm::pid);
             Signals.kill(devicePid, Signals.SIGKILL);
-            awaitReason(f, vm, "not restarted");
+            awaitReason(f, vm, "not restarted (at most 0 restarts in 60 s)");
             assertTrue(f.onEvents(vm::lastReason).startsWith("vioblk crash2/disk0 killed by signal 9"), f.onEvents(vm::lastReason));
             assertTrue(f.onEvents(vm.devices::isEmpty), "the parent let the device go");
             // The guest and its vm process carry on.

@@ -65,8 +65,7 @@ class VionetVmTest {
             // Two vCPUs: two queue pairs on a multi-queue tap; the test guest takes MQ and uses pair 1.
             VmConfig c = VmConfig.builder("nettest").boot(VmFixture.TEST_GUEST.toString()).memory(128L << 20).cpus(2)
                     .iface(new InterfaceConfig(true, null, null, null, false, null, -1, true))
-                    .cmdline("console=ttyS0 vmdtest=net").build();
-            f.onEvents(() -> f.registry().restartLimit(1));
+                    .cmdline("console=ttyS0 vmdtest=net").deviceRestarts(new vmd.parent.config.DeviceRestarts(1, 60)).build();
             Vm vm = f.start(c);
             try {
                 f.awaitConsole("VMDTEST OK net", BOOT);
