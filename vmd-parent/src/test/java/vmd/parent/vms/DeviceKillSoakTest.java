@@ -14,6 +14,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import vmd.parent.config.ConfigParser;
+import vmd.parent.config.DeviceRestarts;
 import vmd.parent.config.DiskFormat;
 import vmd.parent.config.InterfaceConfig;
 import vmd.parent.config.VmConfig;
@@ -34,6 +36,9 @@ class DeviceKillSoakTest {
     private static final int KILLS = Integer.parseInt(System.getenv().getOrDefault("VMD_SOAK_KILLS", "10"));
     private static final long BASE_SECTOR = 2048, REGION_BYTES = 64 * 1024;
     private static final Duration BOOT = Duration.ofSeconds(60);
+    /** The budget raised as a user would, with vm.conf's {@code device restarts}. */
+    private static final DeviceRestarts SOAK_RESTARTS = new ConfigParser()
+            .parseText("vm.conf", "device restarts " + (KILLS + 10) + " per 60\n", java.util.Map.of()).config().deviceRestarts();
 
     @TempDir
     Path dir;
@@ -80,7 +85,7 @@ class DeviceKillSoakTest {
             echo = new ProcessBuilder("/usr/sbin/ip", "netns", "exec", ns, "/usr/bin/python3", script.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("echo.log").toFile()).start();
             ParentNetns.enter(f, ns);
-            f.onEvents(() -> f.registry().restartLimit(KILLS + 10));
+            f.onEvents(() -> f.registry().deviceRestarts(SOAK_RESTARTS));
             Vm vm = f.start(VmConfig.builder("netsoak").boot(VmFixture.TEST_GUEST.toString()).memory(64L << 20)
                     .iface(new InterfaceConfig(true, null, null, null, false, null, -1, true))
                     .cmdline("console=ttyS0 vmdtest=netsoak").build());
@@ -110,7 +115,7 @@ class DeviceKillSoakTest {
         String console;
         DeviceKillSoak soak;
         try (VmFixture f = new VmFixture()) {
-            f.onEvents(() -> f.registry().restartLimit(KILLS + 10));
+            f.onEvents(() -> f.registry().deviceRestarts(SOAK_RESTARTS));
             Vm vm = f.start(VmConfig.builder("soak").boot(VmFixture.TEST_GUEST.toString()).memory(64L << 20)
                     .disk(disk.toString(), format).cmdline("console=ttyS0 vmdtest=blksoak vmdtest.seed=3").build());
             f.awaitConsole("VMDTEST READY", BOOT);
