@@ -211,7 +211,8 @@ public final class Qcow2Header {
         if (backingFileOffset == 0) return null;
         if (Integer.compareUnsigned(backingFileSize, MAX_BACKING_NAME) > 0)
             throw bad("backing file name too long (" + Integer.toUnsignedString(backingFileSize) + " bytes)");
-        if (backingFileOffset < 0 || backingFileOffset + backingFileSize > clusterSize())
+        // Subtract, not add: offset + size overflows for an offset near Long.MAX_VALUE.
+        if (backingFileOffset < 0 || backingFileOffset > clusterSize() - backingFileSize)
             throw bad("backing file name at offset " + hex(backingFileOffset) + " outside the header cluster");
         return string(h, (int) backingFileOffset, backingFileSize);
     }
