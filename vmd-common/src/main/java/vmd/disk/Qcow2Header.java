@@ -211,7 +211,8 @@ public final class Qcow2Header {
         if (backingFileOffset == 0) return null;
         if (Integer.compareUnsigned(backingFileSize, MAX_BACKING_NAME) > 0)
             throw bad("backing file name too long (" + Integer.toUnsignedString(backingFileSize) + " bytes)");
-        if (backingFileOffset < 0 || backingFileOffset + backingFileSize > clusterSize())
+        // Subtract, not add: offset + size overflows for an offset near Long.MAX_VALUE.
+        if (backingFileOffset < 0 || backingFileOffset > clusterSize() - backingFileSize)
             throw bad("backing file name at offset " + hex(backingFileOffset) + " outside the header cluster");
         return string(h, (int) backingFileOffset, backingFileSize);
     }
@@ -270,23 +271,33 @@ public final class Qcow2Header {
     static ByteBuffer encodeV3(int clusterBits, long size, int l1Size, long l1Offset, long refTableOffset,
             int refTableClusters, String backingFile, String backingFormat) {
         int cs = 1 << clusterBits;
+        byte[] format = backingFormat == null ? null : backingFormat.getBytes(StandardCharsets.UTF_8);
+        byte[] name = backingFile == null ? null : backingFile.getBytes(StandardCharsets.UTF_8);
+        byte[] features = featureTable();
+        long needed = V3_LENGTH + (format == null ? 0 : extensionLength(format.length)) + 8 + (name == null ? 0 : name.length);
+        if ((name != null && name.length > MAX_BACKING_NAME) || needed > cs)
+            throw new IllegalArgumentException("backing file name or format too long for a " + cs + "-byte cluster: " + backingFile);
+        // The feature name table is optional: left out where a small cluster has no room (as QEMU does).
+        boolean withFeatures = needed + extensionLength(features.length) <= cs;
         ByteBuffer h = ByteBuffer.allocate(cs);
         h.putInt(0, MAGIC).putInt(4, 3);
         h.putInt(20, clusterBits).putLong(24, size).putInt(32, 0).putInt(36, l1Size).putLong(40, l1Offset);
         h.putLong(48, refTableOffset).putInt(56, refTableClusters).putInt(60, 0).putLong(64, 0);
         h.putLong(72, 0).putLong(80, 0).putLong(88, 0).putInt(96, 4).putInt(100, V3_LENGTH);
         h.position(V3_LENGTH); // byte 104: compression_type 0 (zlib), then padding
-        if (backingFormat != null) putExtension(h, EXT_BACKING_FORMAT, backingFormat.getBytes(StandardCharsets.UTF_8));
-        putExtension(h, EXT_FEATURE_TABLE, featureTable());
+        if (format != null) putExtension(h, EXT_BACKING_FORMAT, format);
+        if (withFeatures) putExtension(h, EXT_FEATURE_TABLE, features);
         h.putInt(EXT_END).putInt(0);
-        if (backingFile != null) {
-            byte[] name = backingFile.getBytes(StandardCharsets.UTF_8);
-            if (name.length > MAX_BACKING_NAME || h.position() + name.length > cs)
-                throw new IllegalArgumentException("backing file name too long: " + backingFile);
+        if (name != null) {
             h.putLong(8, h.position()).putInt(16, name.length);
             h.put(name);
         }
         return h.clear();
+    }
+
+    /** Bytes an extension with {@code dataLength} bytes of data takes: its 8-byte head, the data, padding. */
+    private static long extensionLength(int dataLength) {
+        return 8 + ((dataLength + 7L) & ~7L);
     }
 
     private static void putExtension(ByteBuffer h, int type, byte[] data) {

@@ -44,6 +44,23 @@ class CreatorTest {
     }
 
     @Test
+    void smallClustersWithBackingFile() throws IOException {
+        // 512-byte clusters leave no room for the feature name table next to a backing format and name.
+        Path q = dir.resolve("small.qcow2");
+        try (ImageFile f = ImageFile.create(q)) {
+            Qcow2Creator.create(f, 1 << 20, "base.qcow2", ImageFormat.QCOW2, 9);
+        }
+        Qcow2Header h;
+        try (ImageFile f = ImageFile.open(q, false)) {
+            h = Qcow2Header.read(f);
+        }
+        assertEquals("base.qcow2", h.backingFile);
+        assertEquals("qcow2", h.backingFormat);
+        assertTrue(h.featureNames.isEmpty());
+        assertTrue(Qemu.img("info", "-U", q).contains("backing file: base.qcow2"));
+    }
+
+    @Test
     void hugeAndOddSizes() throws IOException {
         for (long size : new long[] {0, 512, 65536 * 3 + 512, 4L << 40}) {
             Path q = dir.resolve("s" + size + ".qcow2");

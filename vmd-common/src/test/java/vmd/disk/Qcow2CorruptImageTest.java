@@ -177,6 +177,13 @@ class Qcow2CorruptImageTest {
     }
 
     @Test
+    void backingNameOffsetOverflow() throws IOException {
+        patchLong(8, 0x7fffffffffffff00L); // offset + size wraps negative
+        patchInt(16, 0x100);
+        expectOpen("backing file name at offset 0x7fffffffffffff00 outside the header cluster");
+    }
+
+    @Test
     void incompatibleFeatures() throws IOException {
         patchLong(72, 1L << 5);
         expectOpen("unknown incompatible feature bit 5");
