@@ -324,7 +324,7 @@ public final class ConfigParser {
             errflag = 3;
             while (true) {
                 Token t = peek();
-                if (t.isNewline() || t.isError()) {
+                if (t.isNewline() || t.isError() || t.isEndOfInclude()) {
                     next();
                     return true;
                 }
@@ -432,7 +432,7 @@ public final class ConfigParser {
 
         void statement() {
             Token t = peek();
-            if (t.isNewline()) {
+            if (t.isNewline() || t.isEndOfInclude()) {
                 next();
                 return;
             }

@@ -26,8 +26,10 @@ import java.util.Deque;
  *     letters, digits and punctuation other than ( ) { } ! = # ,; a reserved word
  *     is a keyword, anything else a STRING.</li>
  * <li>At the end of each file the lexer yields one newline, so that a last line
- *     without a newline still ends its statement; an included file then returns
- *     to the file that included it.</li>
+ *     without a newline still ends its statement; an included file then yields an
+ *     END_INCLUDE token, at its last line, and returns to the file that included
+ *     it. (OpenBSD's include is purely textual: a block could begin in one file
+ *     and end in another, and a block left open was reported in the next file.)</li>
  * </ul>
  *
  * <p>The file is read as bytes; tokens are decoded as UTF-8. Line numbers are
@@ -47,6 +49,8 @@ final class Lexer {
     static final int EOF = -1;
     private static final int START_EXPAND = -2;
     private static final int DONE_EXPAND = -3;
+    /** An included file has ended (after its final newline): lgetc's, turned into a token. */
+    private static final int END_INCLUDE = -4;
     /** OpenBSD's yylex() buffer. */
     static final int BUFSIZE = 8096;
 
@@ -60,6 +64,8 @@ final class Lexer {
         int pos;
         int lineno;
         boolean eofReached;
+        /** "reached end of file while parsing quoted string" was said: once per file. */
+        boolean quoteEofReported;
         final Deque<Integer> unget = new ArrayDeque<>();
 
         Source(String name, String identity, byte[] data, int lineno) {
@@ -97,6 +103,9 @@ final class Lexer {
     private long budget;
     /** The budget ran out: the rest of the input is not read. */
     private boolean exhausted;
+    /** Where the included file that {@link #END_INCLUDE} ended was: its name and last line. */
+    private String endedFile;
+    private int endedLine;
     private boolean expanding;
     /** Where the most recent token is: errors are reported there, whatever file the lexer has moved to since. */
     private String tokenFile;
@@ -210,15 +219,12 @@ final class Lexer {
         int c;
         if (quotec != 0) {
             c = igetc();
-            if (c == EOF) {
+            if (c == EOF && !file.quoteEofReported) {
+                file.quoteEofReported = true;
                 int opened = tokenLine;
                 markToken();
                 error("reached end of file while parsing quoted string"
                         + (opened != tokenLine ? " (the string starts at line " + opened + ")" : ""));
-                if (!popFile()) {
-                    return EOF;
-                }
-                return quotec;
             }
             return c;
         }
@@ -246,12 +252,11 @@ final class Lexer {
                 file.eofReached = true;
                 return '\n';
             }
-            while (c == EOF) {
-                if (!popFile()) {
-                    return EOF;
-                }
-                c = igetc();
-            }
+            // An included file's end is a token of its own, so that a block it leaves
+            // open is an error at its last line, not somewhere in the file after it.
+            endedFile = file.name;
+            endedLine = file.lastLine;
+            return popFile() ? END_INCLUDE : EOF;
         }
         return c;
     }
@@ -288,6 +293,11 @@ final class Lexer {
                 // skip blanks
             }
             markToken();
+            if (c == END_INCLUDE) {
+                tokenFile = endedFile;
+                tokenLine = endedLine;
+                return new Token(Token.Kind.END_INCLUDE, null, null, 0, 0, tokenLine);
+            }
             if (c == '#') {
                 while ((c = lgetc(0)) != '\n' && c != EOF) {
                     // skip comment
@@ -338,7 +348,10 @@ final class Lexer {
                 while (true) {
                     c = lgetc(quotec);
                     if (c == EOF) {
-                        return eof();
+                        if (file == top) {
+                            return eof();
+                        }
+                        break; // the included file ends the string, and then itself
                     }
                     if (c == '\n') {
                         file.lineno++;
@@ -346,7 +359,10 @@ final class Lexer {
                     } else if (c == '\\') {
                         int next = lgetc(quotec);
                         if (next == EOF) {
-                            return eof();
+                            if (file == top) {
+                                return eof();
+                            }
+                            break;
                         }
                         if (next == quotec || next == ' ' || next == '\t') {
                             c = next;

@@ -57,6 +57,25 @@ class IncludeTest {
     }
 
     @Test
+    void aBlockLeftOpenIsAnErrorAtTheIncludedFilesLastLine() throws IOException {
+        Path sub = write("sub.conf", "vm \"sub\" {\n memory 1G\n\n");
+        Path main = write("main.conf", "include \"" + sub + "\"\nvm \"m\" { memory 1G }\n");
+        ParseResult r = parseFile(main);
+        assertEquals(List.of(sub + ":3: syntax error"), r.messages());
+        assertEquals(List.of("m"), r.config().vms().stream().map(VmConfig::name).toList(), "main.conf goes on");
+    }
+
+    @Test
+    void aStringLeftOpenEndsWithTheIncludedFile() throws IOException {
+        Path sub = write("sub.conf", "vm \"sub\" { boot \"/x\n\n");
+        Path main = write("main.conf", "include \"" + sub + "\"\nvm \"m\" { memory 1G }\n");
+        ParseResult r = parseFile(main);
+        assertEquals(List.of(sub + ":2: reached end of file while parsing quoted string (the string starts at line 1)",
+                sub + ":2: syntax error"), r.messages());
+        assertEquals(List.of("m"), r.config().vms().stream().map(VmConfig::name).toList());
+    }
+
+    @Test
     void pathBuiltFromAMacroAndStrings() throws IOException {
         write("sub.conf", "vm \"sub\" { memory 1G }\n");
         Path main = write("main.conf", "d = \"" + dir + "\"\ninclude $d \"/sub.conf\"\n");

@@ -40,6 +40,7 @@ class LexerTest {
                 case NUMBER -> "N:" + t.number();
                 case CHAR -> t.ch() == '\n' ? "NL" : "C:" + (char) t.ch();
                 case ERROR -> "ERR";
+                case END_INCLUDE -> "END";
                 case EOF -> null;
             };
             if (s == null) {
