@@ -149,6 +149,15 @@ class Qcow2CorruptImageTest {
     }
 
     @Test
+    void metadataWithRefcountZero() throws IOException {
+        patch(0x20000, new byte[2]); // the header cluster's count: 0
+        byte[] before = Files.readAllBytes(q);
+        expect("metadata cluster at offset 0x0 has refcount 0: refusing to allocate it (repair the image with qemu-img check -r all)",
+                this::writeData);
+        assertTrue(Arrays.equals(before, Files.readAllBytes(q)), "the image changed");
+    }
+
+    @Test
     void refcountBlockBeyondEof() throws IOException {
         patchLong(0x10000, 0x5550000L);
         expectOpen("refcount block at offset 0x5550000 (refcount table index 0) beyond end of file");
