@@ -227,9 +227,10 @@ final class Qcow2Refcounts {
 
     /** The offset of refcount block {@code ti}, allocating (and growing the table) as needed. */
     private long ensureBlock(long ti) throws IOException {
-        if (ti < table.length && table[(int) ti] != 0) return table[(int) ti] & ENTRY_OFFSET_MASK;
+        // Test the offset, not the entry: an entry with only reserved bits set has no block (refcount() reads 0).
+        if (ti < table.length && (table[(int) ti] & ENTRY_OFFSET_MASK) != 0) return table[(int) ti] & ENTRY_OFFSET_MASK;
         if (ti >= table.length) growTable(ti + 1);
-        if (table[(int) ti] != 0) return table[(int) ti] & ENTRY_OFFSET_MASK;
+        if ((table[(int) ti] & ENTRY_OFFSET_MASK) != 0) return table[(int) ti] & ENTRY_OFFSET_MASK;
         long c = findFree(1);
         byte[] block = new byte[clusterSize];
         if ((c >>> blockBits) == ti) {
