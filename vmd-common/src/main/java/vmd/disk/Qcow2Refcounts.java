@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongPredicate;
 
 /**
  * Host cluster management: the refcount table (kept whole in memory), refcount blocks (in a
@@ -43,6 +44,8 @@ final class Qcow2Refcounts {
     private final Set<Long> reservedExtra = new HashSet<>();
     private final Set<Long> freedThisSession = new HashSet<>();
     private final List<long[]> pendingFrees = new ArrayList<>();
+    /** The L1 and L2 tables' clusters (set by Qcow2Tables), which allocation must never hand out. */
+    private LongPredicate tableMetadata = offset -> false;
 
     Qcow2Refcounts(ImageFile file, Qcow2Header h, int cacheTables) throws IOException {
         this.file = file;
@@ -80,6 +83,10 @@ final class Qcow2Refcounts {
     boolean isRefcountMetadata(long offset) {
         long tableEnd = tableOffset + (long) tableClusters * clusterSize;
         return (offset >= tableOffset && offset < tableEnd) || blockOffsets.contains(offset);
+    }
+
+    void setTableMetadata(LongPredicate isTableMetadata) {
+        tableMetadata = isTableMetadata;
     }
 
     long highWater() {
@@ -141,6 +148,11 @@ final class Qcow2Refcounts {
             // Beyond the table's coverage everything is free; inside it, ask the blocks (a crash
             // may have left refcounted clusters beyond the end of the file).
             if (isFree(idx)) {
+                // A corrupt count of 0 on metadata would have us write data over the header or a table.
+                long off = idx << clusterBits;
+                if (idx == 0 || isRefcountMetadata(off) || tableMetadata.test(off))
+                    throw new DiskFormatException(name, "metadata cluster at offset " + Qcow2Header.hex(off)
+                            + " has refcount 0: refusing to allocate it (repair the image with qemu-img check -r all)");
                 if (firstFree < 0) firstFree = idx;
                 if (runStart < 0) runStart = idx;
                 if (idx - runStart + 1 == n) break;
@@ -215,9 +227,10 @@ final class Qcow2Refcounts {
 
     /** The offset of refcount block {@code ti}, allocating (and growing the table) as needed. */
     private long ensureBlock(long ti) throws IOException {
-        if (ti < table.length && table[(int) ti] != 0) return table[(int) ti] & ENTRY_OFFSET_MASK;
+        // Test the offset, not the entry: an entry with only reserved bits set has no block (refcount() reads 0).
+        if (ti < table.length && (table[(int) ti] & ENTRY_OFFSET_MASK) != 0) return table[(int) ti] & ENTRY_OFFSET_MASK;
         if (ti >= table.length) growTable(ti + 1);
-        if (table[(int) ti] != 0) return table[(int) ti] & ENTRY_OFFSET_MASK;
+        if ((table[(int) ti] & ENTRY_OFFSET_MASK) != 0) return table[(int) ti] & ENTRY_OFFSET_MASK;
         long c = findFree(1);
         byte[] block = new byte[clusterSize];
         if ((c >>> blockBits) == ti) {

@@ -51,6 +51,7 @@ final class Qcow2Tables {
             raw.flip().asLongBuffer().get(l1);
         }
         for (long e : l1) if ((e & OFFSET_MASK) != 0) l2Offsets.add(e & OFFSET_MASK);
+        refcounts.setTableMetadata(this::isMetadata);
         l2 = new Qcow2Cache(clusterSize, cacheTables, Qcow2Cache.Io.of(file), () -> {
             refcounts.writeBack();
             file.sync();

@@ -149,6 +149,38 @@ class Qcow2CorruptImageTest {
     }
 
     @Test
+    void metadataWithRefcountZero() throws IOException {
+        patch(0x20000, new byte[2]); // the header cluster's count: 0
+        byte[] before = Files.readAllBytes(q);
+        expect("metadata cluster at offset 0x0 has refcount 0: refusing to allocate it (repair the image with qemu-img check -r all)",
+                this::writeData);
+        assertTrue(Arrays.equals(before, Files.readAllBytes(q)), "the image changed");
+    }
+
+    @Test
+    void refcountTableEntryWithOnlyReservedBits() throws IOException {
+        // 512-byte clusters: one refcount block covers 256 clusters; the second table entry has no block.
+        Path small = dir.resolve("small.qcow2");
+        try (ImageFile f = ImageFile.create(small)) {
+            Qcow2Creator.create(f, 1 << 20, null, null, 9);
+        }
+        try (RandomAccessFile f = new RandomAccessFile(small.toFile(), "rw")) {
+            f.seek(512 + 8);
+            f.writeLong(0x1ff);
+        }
+        byte[] data = TestImages.pattern(400 << 10, 3);
+        try (Disk d = TestImages.open(small, false)) {
+            d.write(0, ByteBuffer.wrap(data)); // needs clusters past the first block's 256
+        }
+        try (Disk d = TestImages.open(small, true)) {
+            byte[] back = new byte[data.length];
+            ByteBuffer b = ByteBuffer.wrap(back);
+            d.read(0, b);
+            assertTrue(Arrays.equals(data, back), "data read back differs");
+        }
+    }
+
+    @Test
     void refcountBlockBeyondEof() throws IOException {
         patchLong(0x10000, 0x5550000L);
         expectOpen("refcount block at offset 0x5550000 (refcount table index 0) beyond end of file");
