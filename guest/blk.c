@@ -55,6 +55,7 @@ static u8 rbuf[XFER_SECTORS * 512] __attribute__((aligned(4096)));
 static u8 wbuf[XFER_SECTORS * 512] __attribute__((aligned(4096)));
 static u8 vbuf[XFER_SECTORS * 512] __attribute__((aligned(4096)));
 static u8 idbuf[ID_BYTES + 1];
+static u64 timeout_us = TIMEOUT_US;	/* blksoak waits as long as Linux's block layer (30 s) */
 
 /* FNV-1a, 64-bit: h = 0xcbf29ce484222325; per byte h ^= b, h *= 0x100000001b3. */
 static u64 fnv1a64(const u8 *p, size_t n)
@@ -169,9 +170,9 @@ static int submit(struct blk_req *r, u32 type, u64 sector, void *data, u32 bytes
 static struct blk_req *complete(char *why, int n)
 {
 	u32 len = 0;
-	int head = virtq_wait(&vq, &len, TIMEOUT_US);
+	int head = virtq_wait(&vq, &len, timeout_us);
 	if (head < 0) {
-		snprintf(why, n, "no used buffer within %u s", TIMEOUT_US / 1000000);
+		snprintf(why, n, "no used buffer within %lu s", timeout_us / 1000000);
 		return NULL;
 	}
 	struct blk_req *r = &reqs[req_of_head[head]];
@@ -240,9 +241,9 @@ static int simple(u32 type, void *data, u32 bytes, char *why, int n)
 	}
 	virtq_kick(&vq);
 	u32 len = 0;
-	if (virtq_wait(&vq, &len, TIMEOUT_US) < 0) {
-		snprintf(why, n, "%s: no used buffer within %u s", type_name(type),
-			 TIMEOUT_US / 1000000);
+	if (virtq_wait(&vq, &len, timeout_us) < 0) {
+		snprintf(why, n, "%s: no used buffer within %lu s", type_name(type),
+			 timeout_us / 1000000);
 		return -1;
 	}
 	if (r->status > S_UNSUPP) {
@@ -488,7 +489,9 @@ int cmd_blksoak(char *why, int n)
 		snprintf(why, n, "no virtio-blk device");
 		return -1;
 	}
+	timeout_us = 30000000;	/* a restarting back-end on a loaded host may take seconds */
 	int r = run_soak(why, n);
+	timeout_us = TIMEOUT_US;
 	virtio_reset(&vd);
 	return r;
 }
