@@ -45,6 +45,27 @@ static void read_boot_params(void)
 
 static int cmd_help(char *why, int n);
 
+/*
+ * count: prints "count N" every 100 ms, N from 0, until a key is typed.  The counter
+ * lives in guest memory and the pace in the TSC, so a guest restored from a snapshot
+ * goes on with the next number.
+ */
+static int cmd_count(char *why, int n)
+{
+	(void)why; (void)n;
+	u64 i = 0, next = now_us();
+	for (;;) {
+		if (getc_nowait() >= 0)
+			break;
+		if (now_us() >= next) {
+			printf("count %lu\n", i++);
+			next = now_us() + 100000;
+		}
+	}
+	printf("count stopped at %lu\n", i);
+	return 0;
+}
+
 static int cmd_info(char *why, int n)
 {
 	(void)why; (void)n;
@@ -154,6 +175,7 @@ static const struct command commands[] = {
 	{ "net", cmd_net, "DHCP, ARP and ping the router through virtio-net, then send UDP" },
 	{ "netsoak", cmd_netsoak, "virtio-net: UDP echo transfer with retries until a key is typed" },
 	{ "link", cmd_link, "virtio-net link state from the config space" },
+	{ "count", cmd_count, "print a counter every 100 ms until a key is typed" },
 	{ "bench", cmd_bench, "time VMM exits and CPL 0 / CPL 3 execution" },
 	{ "poweroff", cmd_poweroff, "ACPI S5 through the FADT's PM1a_CNT" },
 	{ "reboot", cmd_reboot, "i8042 reset" },

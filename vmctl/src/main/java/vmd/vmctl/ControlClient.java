@@ -55,6 +55,18 @@ final class ControlClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Passes {@code fd} to vmd (one byte with SCM_RIGHTS), for send and receive, after vmd
+     * has answered STREAM_FD_READY; before that, vmd would drop it unread.
+     */
+    void sendDescriptor(int fd) {
+        try {
+            vmd.sys.UnixSockets.sendFully(channel.getFD(), ByteBuffer.allocateDirect(1), fd);
+        } catch (RuntimeException e) {
+            throw new VmctlException("sending the descriptor: " + e.getMessage());
+        }
+    }
+
     /** The next message; CTL_FAIL becomes "command failed: reason". */
     Imsg receive() {
         while (true) {

@@ -13,7 +13,8 @@ import java.util.List;
 public final class VmctlMain {
     static final List<Command> COMMANDS = List.of(
             new ConsoleCommand(), new CreateCommand(), new LoadCommand(), new LogCommand(), new PauseCommand(),
-            new ReloadCommand(), new ResetCommand(), new StatusCommand("show"), new StartCommand(),
+            new ReceiveCommand(), new ReloadCommand(), new ResetCommand(), new SendCommand(), new StatusCommand("show"),
+            new StartCommand(),
             new StatusCommand("status"), new StopCommand(), new UnpauseCommand(), new WaitCommand());
 
     private VmctlMain() {}

@@ -1,6 +1,7 @@
 package vmd.imsg;
 
 import static vmd.imsg.FdPolicy.NONE;
+import static vmd.imsg.FdPolicy.OPTIONAL;
 import static vmd.imsg.FdPolicy.REQUIRED;
 
 import java.util.HashMap;
@@ -87,7 +88,26 @@ public enum ImsgType {
      */
     DEVICE_RECONNECT(108, REQUIRED),
     /** A device process died and will not be restarted. Payload {@link DeviceFailed}. */
-    DEVICE_FAILED(109, NONE);
+    DEVICE_FAILED(109, NONE),
+
+    // ---- snapshots: vmctl send / receive ----
+    /**
+     * vmctl send ID: from vmctl a {@link VmOp} without a descriptor (it sends its stdout once
+     * control answers STREAM_FD_READY); control -> parent and parent -> vm: the same with
+     * that descriptor, where the vm process writes the stream.
+     */
+    SEND_VM_REQUEST(130, OPTIONAL),
+    /** vm -> parent: {@link CtlResult} (code 0 and a summary, or the failure); parent -> vmctl: {@link VmOpResult}. */
+    SEND_VM_RESPONSE(131, NONE),
+    /**
+     * vmctl receive NAME: a {@link VmOp} naming a configured, stopped VM; from vmctl without a
+     * descriptor, control -> parent with vmctl's stdin, which the new vm process reads.
+     */
+    RECEIVE_VM_REQUEST(132, OPTIONAL),
+    /** parent -> vmctl: {@link VmOpResult} once the VM runs from the stream, or why it does not. */
+    RECEIVE_VM_RESPONSE(133, NONE),
+    /** control -> vmctl: send the stream's descriptor now, as one byte with SCM_RIGHTS. No payload. */
+    STREAM_FD_READY(134, NONE);
 
     private static final Map<Integer, ImsgType> BY_CODE = new HashMap<>();
 

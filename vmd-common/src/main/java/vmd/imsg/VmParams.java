@@ -13,6 +13,8 @@ public record VmParams(String name, int vmId, long memoryBytes, int vcpus, Strin
     public static final String FD_KVM = "kvm", FD_CONSOLE = "console", FD_BOOT = "boot", FD_INITRD = "initrd";
     /** The network interfaces' option ROM (iPXE) that the firmware runs; sent only for firmware boots with interfaces. */
     public static final String FD_NET_ROM = "netrom";
+    /** vmctl receive: the snapshot stream to start from instead of booting. */
+    public static final String FD_RESTORE = "restore";
     public static final int MAX_VCPUS = 64;
     /** Disks and cdroms together (OpenBSD's VM_MAX_DISKS_PER_VM is 4, plus the cdrom). */
     public static final int MAX_DISKS = 5;

@@ -78,6 +78,14 @@ public final class Machine implements PowerControl {
     private final List<Integer> diskSlots = new ArrayList<>(), nicSlots = new ArrayList<>();
     private BootImage.Plan plan;
     private volatile boolean stopping;
+    private PciBus pci;
+    private CmosRtc rtc;
+    private I8042 i8042;
+    private FwCfg fwCfg;
+    /** Each vCPU's CPUID table as set, for a snapshot. */
+    private final List<CpuidTable> cpuids = new ArrayList<>();
+    /** Sends one snapshot at a time. */
+    private final Object snapshotLock = new Object();
 
     private Machine(VmParams params, Kvm kvm, MachineFds fds) {
         this.params = params;
@@ -100,7 +108,7 @@ public final class Machine implements PowerControl {
         vm.setMemory(memory);
         KvmInterruptRouting routing = new KvmInterruptRouting(vm); // owns the GSI routing table
         platformDevices(ram);
-        PciBus pci = new PciBus(mmio, ports, this::gsiLine);
+        pci = new PciBus(mmio, ports, this::gsiLine);
         pci.setResetControl(this);
         rng = new VirtioPciTransport(new VirtioRng(memory, new SecureRandom()), routing);
         pci.add(rng);
@@ -124,11 +132,14 @@ public final class Machine implements PowerControl {
         byte[] image = readAll(fds.boot(), "boot image");
         byte[] initrd = fds.initrd() >= 0 ? readAll(fds.initrd(), "initrd") : null;
         String cmdline = params.cmdline().isEmpty() ? LinuxBoot.DEFAULT_CMDLINE : params.cmdline();
-        plan = BootImage.load(memory, image, ram, params.vcpus(), cmdline, initrd);
+        boolean restoring = fds.restore() >= 0;
+        // a restored VM's memory comes from the stream: the image only says what to map
+        plan = restoring ? BootImage.planOnly(image) : BootImage.load(memory, image, ram, params.vcpus(), cmdline, initrd);
         plan.flash().ifPresent(fw -> vm.mapRom(fw.flashAddress(), fw.image()));
         byte[] netRom = fds.netRom() >= 0 ? readAll(fds.netRom(), "network option ROM") : null;
         if (plan.kind() == BootImage.Kind.FIRMWARE) {
             FwCfg fw = firmwareConfig(ram);
+            fwCfg = fw;
             // SeaBIOS runs fw_cfg's "pciVVVV,DDDD.rom" as the option ROM of every such device (optionrom.c).
             if (netRom != null && !fds.nics().isEmpty()) {
                 fw.addFile(String.format("pci%04x,%04x.rom", VirtioIds.PCI_VENDOR, VirtioIds.pciDeviceId(VirtioIds.NET)), netRom);
@@ -139,7 +150,9 @@ public final class Machine implements PowerControl {
             // No firmware will assign BARs: do what it would.
             pci.assignResources(MemoryMap.PCI_MMIO_START, MemoryMap.PCI_MMIO_END - MemoryMap.PCI_MMIO_START);
         }
-        startVcpus();
+        if (restoring) restoreFrom(fds.restore());
+        else createVcpus();
+        for (VcpuThread t : vcpus) t.start();
     }
 
     private void platformDevices(long ram) {
@@ -152,9 +165,9 @@ public final class Machine implements PowerControl {
             case "net" -> List.of(CmosRtc.BootDevice.NET, CmosRtc.BootDevice.DISK);
             default -> List.of(CmosRtc.BootDevice.DISK, CmosRtc.BootDevice.CDROM);
         };
-        CmosRtc rtc = new CmosRtc(new CmosRtc.Config(MemoryMap.lowRamEnd(ram), MemoryMap.highRamSize(ram), params.vcpus(), order));
+        rtc = new CmosRtc(new CmosRtc.Config(MemoryMap.lowRamEnd(ram), MemoryMap.highRamSize(ram), params.vcpus(), order));
         ports.register(CmosRtc.INDEX_PORT, CmosRtc.PORT_COUNT, rtc);
-        I8042 i8042 = new I8042(this);
+        i8042 = new I8042(this);
         ports.register(I8042.DATA_PORT, 1, i8042);
         ports.register(I8042.COMMAND_PORT, 1, i8042);
         acpi = new AcpiPm(gsiLine(AcpiPm.SCI_IRQ), this);
@@ -202,16 +215,122 @@ public final class Machine implements PowerControl {
         return level -> vm.irqLine(gsi, level);
     }
 
-    private void startVcpus() {
+    private void createVcpus() {
         CpuidTable supported = kvm.supportedCpuid();
         VcpuExits exits = new VcpuExits(this, ports, mmio);
         for (int id = 0; id < params.vcpus(); id++) {
             Vcpu vcpu = vm.createVcpu(id);
-            VcpuInit.configure(vcpu, supported, params.vcpus());
+            cpuids.add(VcpuInit.configure(vcpu, supported, params.vcpus()));
             if (id == 0 && plan.bsp() instanceof CpuState state) VcpuInit.load(vcpu, state);
             vcpus.add(new VcpuThread(vcpu, exits, t -> fail("vcpu " + vcpu.id() + ": " + t)));
         }
-        for (VcpuThread t : vcpus) t.start();
+    }
+
+    // ---- snapshots (vmctl send / receive) ----
+
+    private MachineSnapshot.Shape shape() {
+        return new MachineSnapshot.Shape(params.memoryBytes(), params.vcpus(), fds.disks().size(), fds.nics().size(),
+                plan.kind().name().toLowerCase());
+    }
+
+    /** Every device with state, by the name its section carries. */
+    private java.util.Map<String, vmd.vm.snapshot.Snapshotted> devices() {
+        java.util.Map<String, vmd.vm.snapshot.Snapshotted> d = new java.util.LinkedHashMap<>();
+        d.put("uart", uart);
+        d.put("rtc", rtc);
+        d.put("i8042", i8042);
+        d.put("acpi", acpi);
+        if (fwCfg != null) d.put("fwcfg", fwCfg);
+        d.put("pci", pci);
+        d.put(String.format("pci.%02x", rng.slot()), rng);
+        for (VirtioPciTransport t : transports) d.put(String.format("pci.%02x", t.slot()), t);
+        return d;
+    }
+
+    /**
+     * vmctl send: pauses the guest, stops every device queue (so nothing writes guest
+     * memory), and writes the whole machine to {@code fd}. On success the VM ends
+     * ("sent"); if anything fails the devices go on and the guest runs again, as it was.
+     * Returns a one-line summary.
+     */
+    String sendTo(int fd) {
+        synchronized (snapshotLock) {
+            if (stopping) throw new vmd.vm.snapshot.SnapshotException("the vm is stopping");
+            long t0 = System.nanoTime();
+            boolean wasPaused = !vcpus.isEmpty() && vcpus.get(0).paused();
+            pause();
+            rng.quiesce();
+            for (VirtioPciTransport t : transports) t.quiesce();
+            try {
+                vmd.vm.snapshot.SnapshotWriter out = new vmd.vm.snapshot.SnapshotWriter();
+                vmd.vm.snapshot.StateWriter machine = new vmd.vm.snapshot.StateWriter().string(params.name());
+                shape().write(machine);
+                out.add(vmd.vm.snapshot.SnapshotFormat.Kind.MACHINE, 0, machine.toByteArray());
+                int[] msrs = kvm.msrIndexList();
+                for (int i = 0; i < vcpus.size(); i++) MachineSnapshot.writeCpu(out, vcpus.get(i).vcpu(), cpuids.get(i), msrs);
+                MachineSnapshot.writeChips(out, vm);
+                devices().forEach((name, dev) -> out.device(0, name, dev));
+                long pages = MachineSnapshot.writeMemory(out, memory);
+                vmd.vm.snapshot.StreamFd stream = new vmd.vm.snapshot.StreamFd(fd);
+                long bytes = MachineSnapshot.write(out, stream);
+                String summary = String.format("sent %d MiB (%d pages of guest memory) in %d ms", bytes >> 20, pages,
+                        (System.nanoTime() - t0) / 1_000_000);
+                log.info("vm {}: {}", params.name(), summary);
+                return summary; // the caller ends the VM once vmctl has the answer
+            } catch (RuntimeException e) {
+                log.warn("vm {}: send failed, resuming: {}", params.name(), e.getMessage());
+                rng.resume();
+                for (VirtioPciTransport t : transports) t.resume();
+                if (!wasPaused) unpause();
+                throw e;
+            }
+        }
+    }
+
+    /** Ends the VM after a successful {@link #sendTo}: its state now lives in the stream. */
+    void sent() {
+        finish(ExitKind.KILLED, "sent");
+    }
+
+    /**
+     * vmctl receive: instead of booting, takes memory, vCPUs, chips and devices from the
+     * stream. Runs before any vCPU thread exists; any mismatch fails the start.
+     */
+    private void restoreFrom(int fd) {
+        long t0 = System.nanoTime();
+        CpuidTable supported = kvm.supportedCpuid();
+        String[] from = new String[1];
+        vmd.vm.snapshot.SnapshotReader in;
+        try {
+            in = vmd.vm.snapshot.SnapshotReader.read(new vmd.vm.snapshot.StreamFd(fd), memory, state -> {
+                // refuse before reading memory: the wrong shape, or CPU features this host lacks
+                vmd.vm.snapshot.StateReader m = state.section(vmd.vm.snapshot.SnapshotFormat.Kind.MACHINE, 0);
+                from[0] = m.string();
+                List<String> diff = MachineSnapshot.Shape.read(m).differences(shape());
+                m.end();
+                if (!diff.isEmpty()) {
+                    throw new vmd.vm.snapshot.SnapshotException("the snapshot of " + from[0] + " does not fit this VM: " + String.join("; ", diff));
+                }
+                for (int id = 0; id < params.vcpus(); id++) cpuids.add(MachineSnapshot.cpuid(state, id, supported));
+            });
+        } finally {
+            Fds.closeQuietly(fd);
+        }
+        VcpuExits exits = new VcpuExits(this, ports, mmio);
+        for (int id = 0; id < params.vcpus(); id++) {
+            CpuidTable cpuid = cpuids.get(id);
+            Vcpu vcpu = vm.createVcpu(id);
+            vcpu.setCpuid(cpuid);
+            MachineSnapshot.restoreCpu(in, vcpu);
+            vcpus.add(new VcpuThread(vcpu, exits, t -> fail("vcpu " + vcpu.id() + ": " + t)));
+        }
+        MachineSnapshot.restoreChips(in, vm);
+        devices().forEach(in::restoreDevice);
+        if (!in.unusedDevices().isEmpty()) {
+            throw new vmd.vm.snapshot.SnapshotException("the snapshot has devices this VM lacks: " + in.unusedDevices());
+        }
+        log.info("vm {}: restored from a snapshot of {}: {} MiB, {} pages of guest memory, in {} ms", params.name(), from[0],
+                in.bytesRead() >> 20, in.pagesRead(), (System.nanoTime() - t0) / 1_000_000);
     }
 
     private static byte[] readAll(int fd, String what) {

@@ -10,7 +10,8 @@ import vmd.proc.ChildSession;
  * vhost-user sockets to their vioblk processes, never as image descriptors; network
  * interfaces as vhost-user sockets to their vionet processes, never as taps.
  */
-record MachineFds(int kvm, int console, int boot, int initrd, List<Integer> disks, List<Integer> nics, int netRom) {
+record MachineFds(int kvm, int console, int boot, int initrd, List<Integer> disks, List<Integer> nics, int netRom,
+                  int restore) {
     static MachineFds take(ChildSession session) {
         List<Integer> disks = new ArrayList<>();
         for (int i = 0; i < VmParams.MAX_DISKS; i++) {
@@ -24,6 +25,6 @@ record MachineFds(int kvm, int console, int boot, int initrd, List<Integer> disk
         }
         return new MachineFds(session.takeFd(VmParams.FD_KVM), session.takeFd(VmParams.FD_CONSOLE),
                 session.takeFd(VmParams.FD_BOOT), session.takeFd(VmParams.FD_INITRD), List.copyOf(disks), List.copyOf(nics),
-                session.takeFd(VmParams.FD_NET_ROM));
+                session.takeFd(VmParams.FD_NET_ROM), session.takeFd(VmParams.FD_RESTORE));
     }
 }

@@ -29,14 +29,17 @@ final class VcpuInit {
 
     private VcpuInit() {}
 
-    static void configure(Vcpu vcpu, CpuidTable supported, int cpuCount) {
-        vcpu.setCpuid(cpuidFor(supported, vcpu.id(), cpuCount));
+    /** Returns the CPUID table it set. */
+    static CpuidTable configure(Vcpu vcpu, CpuidTable supported, int cpuCount) {
+        CpuidTable cpuid = cpuidFor(supported, vcpu.id(), cpuCount);
+        vcpu.setCpuid(cpuid);
         for (long[] msr : BOOT_MSRS) {
             if (vcpu.setMsrs(new long[][] {msr}) != 1) {
                 log.debug("vcpu {}: KVM refused MSR 0x{}", vcpu.id(), Long.toHexString(msr[0]));
             }
         }
         vcpu.resetFpu();
+        return cpuid;
     }
 
     /** KVM's supported leaves, with this vCPU's APIC id where the guest reads it. */

@@ -68,6 +68,7 @@ public final class VmMain {
                         machine.unpause();
                         session.channel().send(Imsg.of(ImsgType.UNPAUSE_VM_RESPONSE));
                     }
+                    case SEND_VM_REQUEST -> send(session, machine, msg);
                     case DEVICE_RECONNECT -> machine.backends().reconnect(msg.decode(ChildFd::decode).label(), msg.fd());
                     case DEVICE_FAILED -> {
                         DeviceFailed f = msg.decode(DeviceFailed::decode);
@@ -82,6 +83,25 @@ public final class VmMain {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** vmctl send: the stream goes to the descriptor that came with the request. */
+    private static void send(ChildSession session, Machine machine, Imsg msg) {
+        if (!msg.hasFd()) {
+            session.channel().send(ImsgType.SEND_VM_RESPONSE, vmd.imsg.CtlResult.fail(22, "no descriptor to send to"));
+            return;
+        }
+        int fd = msg.fd();
+        vmd.imsg.CtlResult result;
+        try {
+            result = new vmd.imsg.CtlResult(0, machine.sendTo(fd));
+        } catch (RuntimeException e) {
+            result = vmd.imsg.CtlResult.fail(5, Reason.of(String.valueOf(e.getMessage())).text());
+        } finally {
+            vmd.sys.Fds.closeQuietly(fd);
+        }
+        session.channel().send(ImsgType.SEND_VM_RESPONSE, result);
+        if (result.code() == 0) machine.sent();
     }
 
     private VmMain() {}

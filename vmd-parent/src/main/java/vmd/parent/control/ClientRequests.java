@@ -32,7 +32,8 @@ final class ClientRequests {
         try {
             Imsg out = switch (msg.type()) {
                 case START_VM_REQUEST -> Imsg.of(msg.type(), msg.decode(StartVm::decode).withCredentials(uid, gid));
-                case TERMINATE_VM_REQUEST, WAIT_VM_REQUEST, PAUSE_VM_REQUEST, UNPAUSE_VM_REQUEST, GET_INFO_VM_REQUEST ->
+                case TERMINATE_VM_REQUEST, WAIT_VM_REQUEST, PAUSE_VM_REQUEST, UNPAUSE_VM_REQUEST, GET_INFO_VM_REQUEST,
+                        SEND_VM_REQUEST, RECEIVE_VM_REQUEST ->
                         Imsg.of(msg.type(), msg.decode(VmOp::decode).withCredentials(uid, gid));
                 case CTL_VERBOSE, RESET, LOAD, RELOAD -> {
                     CtlCommand c = msg.decode(CtlCommand::decode);
@@ -45,6 +46,11 @@ final class ClientRequests {
         } catch (ImsgProtocolException e) {
             throw new Refused(EBADMSG, e.getMessage());
         }
+    }
+
+    /** Requests whose stream descriptor follows once control answers STREAM_FD_READY. */
+    static boolean needsStream(Imsg msg) {
+        return msg.type() == vmd.imsg.ImsgType.SEND_VM_REQUEST || msg.type() == vmd.imsg.ImsgType.RECEIVE_VM_REQUEST;
     }
 
     private static String name(Imsg msg) {

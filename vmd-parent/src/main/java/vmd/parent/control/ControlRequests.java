@@ -88,6 +88,8 @@ public final class ControlRequests {
                 case PAUSE_VM_REQUEST -> pause(peer, msg.decode(VmOp::decode), true);
                 case UNPAUSE_VM_REQUEST -> pause(peer, msg.decode(VmOp::decode), false);
                 case GET_INFO_VM_REQUEST -> info(peer);
+                case SEND_VM_REQUEST -> withStream(msg, fd -> send(peer, msg.decode(VmOp::decode), fd));
+                case RECEIVE_VM_REQUEST -> withStream(msg, fd -> receive(peer, msg.decode(VmOp::decode), fd));
                 case CTL_VERBOSE, RESET, LOAD, RELOAD -> command(peer, msg.type(), msg.decode(CtlCommand::decode));
                 case CTL_PEER_CLOSED -> waitingPeers.remove(peer);
                 default -> reply(peer, ImsgType.CTL_FAIL, CtlResult.fail(EINVAL, "unexpected request " + msg.type()));
@@ -309,6 +311,73 @@ public final class ControlRequests {
         }
         log.info("{}: {} by uid {}", vm.name(), pause ? "paused" : "unpaused", op.uid());
         reply(peer, response, VmOpResult.ok(vm.id(), vm.name(), ""));
+    }
+
+    // ---- send / receive ----
+
+    /** Runs {@code action} with the request's stream descriptor, which is closed afterwards (the vm process has its own). */
+    private void withStream(Imsg msg, java.util.function.IntConsumer action) {
+        if (!msg.hasFd()) {
+            reply(msg.peerId(), msg.type() == ImsgType.SEND_VM_REQUEST ? ImsgType.SEND_VM_RESPONSE : ImsgType.RECEIVE_VM_RESPONSE,
+                    VmOpResult.fail(EINVAL, "no stream descriptor"));
+            return;
+        }
+        try {
+            action.accept(msg.fd());
+        } finally {
+            vmd.sys.Fds.closeQuietly(msg.fd());
+        }
+    }
+
+    /** vmctl send ID: the VM's owner may; the reply comes when the stream is written (and the VM has ended). */
+    private void send(int peer, VmOp op, int fd) {
+        Vm vm = controllable(peer, op, ImsgType.SEND_VM_RESPONSE);
+        if (vm == null) return;
+        java.util.concurrent.CompletableFuture<CtlResult> done;
+        try {
+            done = registry.send(vm, fd);
+        } catch (IllegalStateException e) {
+            reply(peer, ImsgType.SEND_VM_RESPONSE, VmOpResult.fail(EINVAL, e.getMessage()));
+            return;
+        }
+        log.info("{}: send requested by uid {}", vm.name(), op.uid());
+        done.thenAccept(r -> {
+            if (r.code() == 0) log.info("{}: {}", vm.name(), r.message());
+            else log.warn("{}: send failed: {}", vm.name(), r.message());
+            reply(peer, ImsgType.SEND_VM_RESPONSE, r.code() == 0 ? new VmOpResult(0, vm.id(), vm.name(), "", r.message())
+                    : VmOpResult.fail(r.code(), r.message()));
+        });
+    }
+
+    /**
+     * vmctl receive NAME: a configured VM that is not running starts from the stream, with
+     * new device processes on its own images and taps. The reply waits until the guest
+     * runs, or says why the stream was refused.
+     */
+    private void receive(int peer, VmOp op, int fd) {
+        Vm vm = controllable(peer, op, ImsgType.RECEIVE_VM_RESPONSE);
+        if (vm == null) return;
+        if (vm.pid() > 0) {
+            reply(peer, ImsgType.RECEIVE_VM_RESPONSE, VmOpResult.fail(EALREADY, "vm already running"));
+            return;
+        }
+        try {
+            registry.receive(vm, fd);
+        } catch (RuntimeException e) {
+            reply(peer, ImsgType.RECEIVE_VM_RESPONSE, VmOpResult.fail(EIO, String.valueOf(e.getMessage())));
+            return;
+        }
+        daemon.started(vm);
+        log.info("{}: receive requested by uid {}", vm.name(), op.uid());
+        vmd.parent.vms.VmProcess p = registry.process(vm);
+        p.running().whenComplete((summary, failed) -> {
+            if (failed == null) {
+                reply(peer, ImsgType.RECEIVE_VM_RESPONSE, VmOpResult.ok(vm.id(), vm.name(), vm.ttyPath() == null ? "" : vm.ttyPath()));
+            } else {
+                String why = p.end().isDone() ? p.end().join().reason() : String.valueOf(failed.getMessage());
+                reply(peer, ImsgType.RECEIVE_VM_RESPONSE, VmOpResult.fail(EINVAL, why));
+            }
+        });
     }
 
     // ---- status ----

@@ -148,6 +148,8 @@ public final class ControlServer implements AutoCloseable {
         private int peerId;
         private int uid = -1, gid = -1;
         private boolean admitted;
+        /** A send/receive request waiting for its stream descriptor (event loop only). */
+        private Imsg awaitingStream;
         /** Set once a whole request arrived: from then on the slot is in use, not held. */
         private volatile boolean requested;
         private long connectedAt;
@@ -187,7 +189,15 @@ public final class ControlServer implements AutoCloseable {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof io.netty.channel.unix.FileDescriptor fd) {
+                streamArrived(ctx, fd);
+                return;
+            }
             if (!(msg instanceof Imsg request) || !admitted || peerId == 0) return;
+            if (awaitingStream != null) {
+                fail(ctx, ClientRequests.EINVAL, "a request arrived before the stream descriptor");
+                return;
+            }
             requested = true;
             Imsg forward;
             try {
@@ -195,6 +205,10 @@ public final class ControlServer implements AutoCloseable {
             } catch (ClientRequests.Refused r) {
                 log.warn("control: {}: {}", ctx.channel().attr(PEER).get(), r.getMessage());
                 fail(ctx, r.code, r.getMessage());
+                return;
+            }
+            if (ClientRequests.needsStream(forward)) {
+                awaitStream(ctx, forward);
                 return;
             }
             try {
@@ -225,6 +239,45 @@ public final class ControlServer implements AutoCloseable {
                 } catch (RuntimeException e) {
                     log.debug("control: peer-closed notice not sent: {}", e.getMessage());
                 }
+            }
+        }
+
+        /**
+         * vmctl send/receive: the client's stdout or stdin is the stream. Descriptors are
+         * read only now, for one message: this channel switches to reading descriptors,
+         * tells the client to send it, and switches back once it came (or closes after
+         * {@code firstRequestMillis}). Any other time, descriptors sent here are dropped by
+         * the kernel with the bytes they came with.
+         */
+        private void awaitStream(ChannelHandlerContext ctx, Imsg request) {
+            awaitingStream = request;
+            ((EpollDomainSocketChannel) ctx.channel()).config().setReadMode(io.netty.channel.unix.DomainSocketReadMode.FILE_DESCRIPTORS);
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(ImsgEncoder.encode(Imsg.of(ImsgType.STREAM_FD_READY))));
+            ctx.executor().schedule(() -> {
+                if (awaitingStream == request && ctx.channel().isActive()) {
+                    log.debug("control: {} sent no stream descriptor; closing", ctx.channel().attr(PEER).get());
+                    ctx.close();
+                }
+            }, firstRequestMillis, TimeUnit.MILLISECONDS);
+        }
+
+        private void streamArrived(ChannelHandlerContext ctx, io.netty.channel.unix.FileDescriptor fd) {
+            Imsg request = awaitingStream;
+            awaitingStream = null;
+            ((EpollDomainSocketChannel) ctx.channel()).config().setReadMode(io.netty.channel.unix.DomainSocketReadMode.BYTES);
+            int n = fd.intValue();
+            if (request == null) {
+                vmd.sys.Fds.closeQuietly(n);
+                fail(ctx, ClientRequests.EINVAL, "unexpected descriptor");
+                return;
+            }
+            try {
+                upstream.forward(request.withFd(n));
+            } catch (RuntimeException e) {
+                log.error("control: cannot forward to the parent: {}", e.getMessage());
+                fail(ctx, 5 /* EIO */, "vmd is not answering");
+            } finally {
+                vmd.sys.Fds.closeQuietly(n); // the parent has its own copy now
             }
         }
 

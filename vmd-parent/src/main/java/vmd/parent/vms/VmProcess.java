@@ -47,6 +47,10 @@ public final class VmProcess {
     private VmTerminated reported;
     private boolean killed;
     private final CompletableFuture<VmTerminated> end = new CompletableFuture<>();
+    /** Completes with the summary when the guest runs (VM_STARTED). */
+    private final CompletableFuture<String> running = new CompletableFuture<>();
+    /** The vmctl send in progress, if any (event thread only). */
+    private CompletableFuture<vmd.imsg.CtlResult> sending;
 
     public VmProcess(VmParams params, Executor events, Listener listener) {
         this.params = params;
@@ -81,13 +85,22 @@ public final class VmProcess {
                 }
                 case VM_STARTED -> {
                     String summary = msg.decode(Reason::decode).text();
-                    events.execute(() -> listener.started(VmProcess.this, summary));
+                    events.execute(() -> {
+                        running.complete(summary);
+                        listener.started(VmProcess.this, summary);
+                    });
                 }
                 case VM_TERMINATED -> {
                     VmTerminated how = msg.decode(VmTerminated::decode);
                     events.execute(() -> reported = how);
                 }
                 case PAUSE_VM_RESPONSE, UNPAUSE_VM_RESPONSE -> { }
+                case SEND_VM_RESPONSE -> {
+                    vmd.imsg.CtlResult r = msg.decode(vmd.imsg.CtlResult::decode);
+                    events.execute(() -> {
+                        if (sending != null) sending.complete(r);
+                    });
+                }
                 default -> throw new vmd.imsg.ImsgProtocolException("unexpected " + msg.type() + " from a vm process");
             }
         }
@@ -99,6 +112,8 @@ public final class VmProcess {
                 : killed ? new VmTerminated(VmTerminated.ExitKind.KILLED, "forced off")
                 : new VmTerminated(VmTerminated.ExitKind.ERROR, "vm process " + status);
         end.complete(how);
+        running.completeExceptionally(new IllegalStateException(how.reason()));
+        if (sending != null) sending.complete(vmd.imsg.CtlResult.fail(5, "vm process ended: " + how.reason()));
         listener.ended(this, how);
     }
 
@@ -112,6 +127,27 @@ public final class VmProcess {
 
     public CompletableFuture<VmTerminated> end() {
         return end;
+    }
+
+    public CompletableFuture<String> running() {
+        return running;
+    }
+
+    /**
+     * vmctl send: the vm process writes the snapshot to {@code fd} (the caller keeps its
+     * copy) and ends if it succeeds. Completes with its answer. Call on the event thread.
+     */
+    public CompletableFuture<vmd.imsg.CtlResult> send(int fd) {
+        if (sending != null && !sending.isDone()) {
+            return CompletableFuture.completedFuture(vmd.imsg.CtlResult.fail(16, "a send is already in progress"));
+        }
+        sending = new CompletableFuture<>();
+        try {
+            channel.send(Imsg.of(ImsgType.SEND_VM_REQUEST).withFd(fd));
+        } catch (RuntimeException e) {
+            sending.complete(vmd.imsg.CtlResult.fail(5, "vm process not reachable: " + e.getMessage()));
+        }
+        return sending;
     }
 
     /** Asks the guest to power off (ACPI power button); the vm process forces it after the timeout. */

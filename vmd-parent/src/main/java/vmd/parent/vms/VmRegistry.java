@@ -147,6 +147,20 @@ public final class VmRegistry implements VmProcess.Listener {
 
     /** Starts a stopped VM; throws IllegalStateException/IllegalArgumentException with a user-facing message. */
     public void start(Vm vm) {
+        start(vm, -1);
+    }
+
+    /**
+     * vmctl receive: starts a stopped VM from the snapshot stream on {@code restoreFd} (the
+     * caller keeps its copy) instead of booting it: new device processes on the VM's own
+     * images and taps, guest state from the stream. {@link VmProcess#running} says whether it took.
+     */
+    public void receive(Vm vm, int restoreFd) {
+        if (restoreFd < 0) throw new IllegalArgumentException("no snapshot stream");
+        start(vm, restoreFd);
+    }
+
+    private void start(Vm vm, int restoreFd) {
         if (vm.process != null) throw new IllegalStateException("vm is already running");
         VmConfig c = vm.config;
         if (c.boot() == null && c.disks().isEmpty() && c.cdrom() == null && c.firmware() == null && globalFirmware == null
@@ -160,6 +174,7 @@ public final class VmRegistry implements VmProcess.Listener {
         try (VmResources res = VmResources.open(c, globalFirmware)) {
             Map<String, Integer> fds = new LinkedHashMap<>(res.descriptors());
             fds.put(VmParams.FD_CONSOLE, vm.console.masterFd()); // the parent keeps its own copy
+            if (restoreFd >= 0) fds.put(VmParams.FD_RESTORE, restoreFd);
             startDisks(vm, vmEnds);
             for (int i = 0; i < vmEnds.size(); i++) fds.put(VmParams.diskLabel(i), vmEnds.get(i));
             List<Integer> nicEnds = new ArrayList<>();
@@ -381,6 +396,19 @@ public final class VmRegistry implements VmProcess.Listener {
         vm.state = VmState.STOPPING;
         if (force) vm.process.kill();
         else vm.process.shutdown(timeoutMillis);
+    }
+
+    /** The VM's current vm process, or null. */
+    public VmProcess process(Vm vm) {
+        return vm.process;
+    }
+
+    /** vmctl send: the running (or paused) VM's snapshot goes to {@code fd}; the VM ends if it is sent. */
+    public CompletableFuture<vmd.imsg.CtlResult> send(Vm vm, int fd) {
+        if (vm.process == null || (vm.state != VmState.RUNNING && vm.state != VmState.PAUSED)) {
+            throw new IllegalStateException("vm is not running");
+        }
+        return vm.process.send(fd);
     }
 
     public void pause(Vm vm) {

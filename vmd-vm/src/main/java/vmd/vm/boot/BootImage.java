@@ -35,6 +35,16 @@ public final class BootImage {
     }
 
     /**
+     * What {@link #load} would plan, without touching guest memory: for a VM restored from
+     * a snapshot, whose memory comes from the stream. Only the kind and the flash apply.
+     */
+    public static Plan planOnly(byte[] image) {
+        Kind kind = detect(image);
+        Optional<Firmware> flash = kind == Kind.FIRMWARE ? Optional.of(Firmware.parse(image)) : Optional.empty();
+        return new Plan(kind, null, flash, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    /**
      * Validates everything first, then writes guest memory. {@code mem} must hold the RAM of
      * {@link MemoryMap#ramRegions(long)}; {@code cmdline} is passed through as given (callers
      * substitute {@link LinuxBoot#DEFAULT_CMDLINE}) and is ignored for firmware, which takes

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * raised for it at the moment of the flip, since no timer thread runs here. Linux uses the
  * PM timer only as a clocksource and never enables TMR_EN.
  */
-public final class AcpiPm implements PortIoDevice {
+public final class AcpiPm implements PortIoDevice, vmd.vm.snapshot.Snapshotted {
     private static final Logger log = LoggerFactory.getLogger(AcpiPm.class);
 
     /** PM1a_EVT_BLK: PM1_STS then PM1_EN, 2 bytes each (FADT PM1_EVT_LEN = 4). */
@@ -80,7 +80,7 @@ public final class AcpiPm implements PortIoDevice {
     private final PowerControl power;
     /** Monotonic nanoseconds (System::nanoTime in production). */
     private final LongSupplier nanos;
-    private final long originNanos;
+    private long originNanos;
 
     private int pm1Sts;
     private int pm1En;
@@ -220,5 +220,27 @@ public final class AcpiPm implements PortIoDevice {
             sciLevel = level;
             sci.set(level);
         }
+    }
+
+    // ---- snapshot ----
+
+    @Override
+    public synchronized void saveState(vmd.vm.snapshot.StateWriter out) {
+        out.u32(pm1Sts).u32(pm1En).u32(pm1Cnt).u32(gpeSts).u32(gpeEn).u64(timerPeriodAtClear).u64(ticks());
+    }
+
+    @Override
+    public synchronized void restoreState(vmd.vm.snapshot.StateReader in) {
+        pm1Sts = in.u32() & 0xffff;
+        pm1En = in.u32() & 0xffff;
+        pm1Cnt = in.u32() & 0xffff;
+        gpeSts = in.u32() & 0xff;
+        gpeEn = in.u32() & 0xff;
+        timerPeriodAtClear = in.u64();
+        long ticks = in.u64();
+        // the PM timer goes on from the value the guest last could read, not from zero
+        originNanos = nanos.getAsLong() - (ticks / PM_TIMER_HZ * 1_000_000_000L + ticks % PM_TIMER_HZ * 1_000_000_000L / PM_TIMER_HZ);
+        sciLevel = false;
+        updateSci();
     }
 }

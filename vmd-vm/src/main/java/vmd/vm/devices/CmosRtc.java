@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * and time has passed, so code that polls C instead of taking the interrupt still
  * progresses; IRQF is set if such a flag is also enabled in B. Alarms are never flagged.
  */
-public final class CmosRtc implements PortIoDevice {
+public final class CmosRtc implements PortIoDevice, vmd.vm.snapshot.Snapshotted {
     private static final Logger log = LoggerFactory.getLogger(CmosRtc.class);
 
     public static final int INDEX_PORT = 0x70;
@@ -334,5 +334,27 @@ public final class CmosRtc implements PortIoDevice {
             case CENTURY_REGISTER -> t[F_YEAR] = fromGuest(v) * 100 + Math.floorMod(t[F_YEAR], 100);
             default -> { }
         }
+    }
+
+    // ---- snapshot ----
+
+    @Override
+    public synchronized void saveState(vmd.vm.snapshot.StateWriter out) {
+        out.bytes(cmos).u32(index).bool(nmiMasked).u32(regA).u32(regB).u64(offsetSeconds);
+        out.bool(shadow != null);
+        if (shadow != null) out.ints(shadow);
+    }
+
+    @Override
+    public synchronized void restoreState(vmd.vm.snapshot.StateReader in) {
+        byte[] nvram = in.bytes(cmos.length);
+        System.arraycopy(nvram, 0, cmos, 0, cmos.length);
+        index = in.u32(0, 0x7f, "index");
+        nmiMasked = in.bool();
+        regA = in.u32() & 0xff;
+        regB = in.u32() & 0xff;
+        // the guest's offset from real time: a guest that set its clock keeps that setting
+        offsetSeconds = in.u64();
+        shadow = in.bool() ? in.ints(timeFields(0).length) : null;
     }
 }

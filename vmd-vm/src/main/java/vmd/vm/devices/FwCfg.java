@@ -38,7 +38,7 @@ import vmd.vm.boot.E820Entry;
  * (its non-legacy machines keep the directory sorted), listed in FILE_DIR (0x19). Add all
  * files before the guest starts: selectors shift as files are inserted.
  */
-public final class FwCfg implements PortIoDevice {
+public final class FwCfg implements PortIoDevice, vmd.vm.snapshot.Snapshotted {
     private static final Logger log = LoggerFactory.getLogger(FwCfg.class);
 
     /** Selector (16-bit write) and data (8-bit read): register {@link #IO_BASE} with {@link #IO_LENGTH}. */
@@ -73,6 +73,7 @@ public final class FwCfg implements PortIoDevice {
 
     private byte[] current; // the selected item, or null
     private int offset;
+    private int selectedKey = -1;
     private final byte[] dmaAddress = new byte[8];
     private boolean badDescriptorLogged;
 
@@ -125,6 +126,7 @@ public final class FwCfg implements PortIoDevice {
     }
 
     private void select(int key) {
+        selectedKey = key;
         offset = 0;
         int k = key & ~KEY_WRITE_CHANNEL; // the write channel is gone from QEMU too; treat as a read select
         if ((k & KEY_ARCH_LOCAL) == 0 && k >= KEY_FILE_FIRST) {
@@ -275,5 +277,21 @@ public final class FwCfg implements PortIoDevice {
 
     public static byte[] le64(long v) {
         return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
+    }
+
+    // ---- snapshot ----
+
+    @Override
+    public synchronized void saveState(vmd.vm.snapshot.StateWriter out) {
+        out.u32(selectedKey).u32(offset).bytes(dmaAddress);
+    }
+
+    @Override
+    public synchronized void restoreState(vmd.vm.snapshot.StateReader in) {
+        int key = in.u32();
+        int off = in.u32();
+        if (key != -1) select(key & 0xffff);
+        offset = Math.max(0, off);
+        System.arraycopy(in.bytes(dmaAddress.length), 0, dmaAddress, 0, dmaAddress.length);
     }
 }

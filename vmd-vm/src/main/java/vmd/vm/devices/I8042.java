@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * <p>No IRQ is driven: only command responses are ever produced and the guest polls for
  * those. Port 0x61 (system control port B) is not here: see {@link #PORT_B_NOTE}.
  */
-public final class I8042 implements PortIoDevice {
+public final class I8042 implements PortIoDevice, vmd.vm.snapshot.Snapshotted {
     private static final Logger log = LoggerFactory.getLogger(I8042.class);
 
     public static final int DATA_PORT = 0x60;
@@ -148,5 +148,22 @@ public final class I8042 implements PortIoDevice {
         outputByte = v & 0xff;
         outputFull = true;
         outputIsAux = false;
+    }
+
+    // ---- snapshot ----
+
+    @Override
+    public synchronized void saveState(vmd.vm.snapshot.StateWriter out) {
+        out.u32(ctr).u32(outputPort).u32(pendingCommand).u32(outputByte).bool(outputFull);
+    }
+
+    @Override
+    public synchronized void restoreState(vmd.vm.snapshot.StateReader in) {
+        ctr = in.u32() & 0xff;
+        outputPort = in.u32() & 0xff;
+        pendingCommand = in.u32();
+        if (pendingCommand < -1 || pendingCommand > 0xff) throw new vmd.vm.snapshot.SnapshotException("i8042: pending command " + pendingCommand);
+        outputByte = in.u32() & 0xff;
+        outputFull = in.bool();
     }
 }

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * order of register accesses. The output sink must therefore not block (see
  * {@link ConsoleOutput}), nor call back into the UART.
  */
-public final class Uart16550 implements PortIoDevice {
+public final class Uart16550 implements PortIoDevice, vmd.vm.snapshot.Snapshotted {
     private static final Logger log = LoggerFactory.getLogger(Uart16550.class);
 
     /** COM1's I/O base, register count and ISA IRQ. */
@@ -389,5 +389,38 @@ public final class Uart16550 implements PortIoDevice {
     /** Total bytes the guest has transmitted (not counting loopback). */
     public synchronized long transmittedBytes() {
         return outTotal;
+    }
+
+    // ---- snapshot ----
+
+    @Override
+    public synchronized void saveState(vmd.vm.snapshot.StateWriter out) {
+        out.u32(ier).u32(lcr).u32(mcr).u32(scr).u32(dll).u32(dlm).bool(fifoEnabled).u32(triggerLevel).u32(lsrErrors).u32(msr)
+                .bool(thrPending);
+        byte[] fifo = new byte[rxCount];
+        for (int i = 0; i < rxCount; i++) fifo[i] = rx[(rxHead + i) % FIFO_SIZE];
+        out.bytes(fifo);
+    }
+
+    @Override
+    public synchronized void restoreState(vmd.vm.snapshot.StateReader in) {
+        ier = in.u32() & 0x0f;
+        lcr = in.u32() & 0xff;
+        mcr = in.u32() & 0x1f;
+        scr = in.u32() & 0xff;
+        dll = in.u32() & 0xff;
+        dlm = in.u32() & 0xff;
+        fifoEnabled = in.bool();
+        triggerLevel = in.u32(1, 14, "FIFO trigger level");
+        lsrErrors = in.u32() & 0xff;
+        msr = in.u32() & 0xff;
+        thrPending = in.bool();
+        byte[] fifo = in.bytes();
+        if (fifo.length > FIFO_SIZE) throw new vmd.vm.snapshot.SnapshotException("uart: receive FIFO of " + fifo.length + " bytes");
+        System.arraycopy(fifo, 0, rx, 0, fifo.length);
+        rxHead = 0;
+        rxCount = fifo.length;
+        irqLevel = false; // drive the line again: the restored interrupt controller expects it
+        updateIrq();
     }
 }

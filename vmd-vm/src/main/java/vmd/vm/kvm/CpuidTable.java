@@ -66,6 +66,21 @@ public final class CpuidTable {
         entries.add(new Entry(function, 0, 0, eax, ebx, ecx, edx));
     }
 
+    /** struct kvm_cpuid2 as bytes, for a snapshot. */
+    public byte[] toBytes() {
+        return toNative().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+
+    /** Reads {@link #toBytes}'s format; throws IllegalArgumentException if it is not one. */
+    public static CpuidTable fromBytes(byte[] b) {
+        if (b.length < 8) throw new IllegalArgumentException("CPUID table of " + b.length + " bytes");
+        MemorySegment p = Native.allocate(b.length);
+        MemorySegment.copy(b, 0, p, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, b.length);
+        int n = p.get(U32, 0);
+        if (n < 0 || n > 1024 || 8L + (long) n * ENTRY_SIZE != b.length) throw new IllegalArgumentException("CPUID table of " + n + " entries in " + b.length + " bytes");
+        return read(p);
+    }
+
     MemorySegment toNative() {
         MemorySegment p = Native.allocate(8 + entries.size() * ENTRY_SIZE);
         p.set(U32, 0, entries.size());

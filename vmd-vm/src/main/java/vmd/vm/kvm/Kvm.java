@@ -63,6 +63,18 @@ public final class Kvm implements AutoCloseable {
         return CpuidTable.read(p);
     }
 
+    /** The MSRs KVM can save and restore for a vCPU (KVM_GET_MSR_INDEX_LIST). */
+    public int[] msrIndexList() {
+        int max = 1024;
+        MemorySegment p = Native.allocate(4 + 4L * max);
+        p.set(U32, 0, max);
+        Fds.ioctl(fd, "KVM_GET_MSR_INDEX_LIST", KVM_GET_MSR_INDEX_LIST, p);
+        int n = Math.min(p.get(U32, 0), max);
+        int[] list = new int[n];
+        for (int i = 0; i < n; i++) list[i] = p.get(U32, 4 + 4L * i);
+        return list;
+    }
+
     public KvmVm createVm() {
         require(KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY");
         require(KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP");

@@ -27,6 +27,12 @@ final class KvmIoctls {
     static final long KVM_CREATE_PIT2 = 0x4040AE77L;
     static final long KVM_IOEVENTFD = 0x4040AE79L;
     static final long KVM_SIGNAL_MSI = 0x4020AEA5L;
+    static final long KVM_GET_IRQCHIP = 0xC208AE62L;
+    static final long KVM_SET_IRQCHIP = 0x8208AE63L; // _IOR in the kernel header, although it writes
+    static final long KVM_GET_PIT2 = 0x8070AE9FL;
+    static final long KVM_SET_PIT2 = 0x4070AEA0L;
+    static final long KVM_GET_CLOCK = 0x8030AE7CL;
+    static final long KVM_SET_CLOCK = 0x4030AE7BL;
 
     // vCPU fd
     static final long KVM_RUN = 0xAE80;
@@ -34,7 +40,20 @@ final class KvmIoctls {
     static final long KVM_SET_REGS = 0x4090AE82L;
     static final long KVM_GET_SREGS = 0x8138AE83L;
     static final long KVM_SET_SREGS = 0x4138AE84L;
+    static final long KVM_GET_MSRS = 0xC008AE88L;
     static final long KVM_SET_MSRS = 0x4008AE89L;
+    static final long KVM_GET_FPU = 0x81A0AE8CL;
+    static final long KVM_GET_LAPIC = 0x8400AE8EL;
+    static final long KVM_SET_LAPIC = 0x4400AE8FL;
+    static final long KVM_SET_MP_STATE = 0x4004AE99L;
+    static final long KVM_GET_VCPU_EVENTS = 0x8040AE9FL;
+    static final long KVM_SET_VCPU_EVENTS = 0x4040AEA0L;
+    static final long KVM_GET_DEBUGREGS = 0x8080AEA1L;
+    static final long KVM_SET_DEBUGREGS = 0x4080AEA2L;
+    static final long KVM_GET_XSAVE = 0x9000AEA4L;
+    static final long KVM_SET_XSAVE = 0x5000AEA5L;
+    static final long KVM_GET_XCRS = 0x8188AEA6L;
+    static final long KVM_SET_XCRS = 0x4188AEA7L;
     static final long KVM_SET_SIGNAL_MASK = 0x4004AE8BL;
     static final long KVM_SET_FPU = 0x41A0AE8DL;
     static final long KVM_SET_CPUID2 = 0x4008AE90L;
@@ -52,4 +71,8 @@ final class KvmIoctls {
     static final int KVM_CAP_MAX_VCPUS = 66;
     static final int KVM_CAP_SIGNAL_MSI = 77;
     static final int KVM_CAP_IMMEDIATE_EXIT = 136;
+    static final int KVM_CAP_XSAVE = 55;
+    static final int KVM_CAP_XCRS = 56;
+    static final int KVM_CAP_DEBUGREGS = 50;
+    static final int KVM_CAP_ADJUST_CLOCK = 39;
 }

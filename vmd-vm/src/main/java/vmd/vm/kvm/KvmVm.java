@@ -145,6 +145,53 @@ public final class KvmVm implements AutoCloseable {
         Fds.ioctl(fd, assign ? "KVM_IOEVENTFD" : "KVM_IOEVENTFD(deassign)", KVM_IOEVENTFD, p);
     }
 
+    /** struct kvm_irqchip sizes: chip ids 0 and 1 are the two PICs, 2 the IOAPIC. */
+    public static final int IRQCHIP_SIZE = 520, IRQCHIP_COUNT = 3, PIT_STATE_SIZE = 112, CLOCK_SIZE = 48;
+
+    /** One in-kernel interrupt controller's state (struct kvm_irqchip, chip id first). */
+    public byte[] irqchip(int chip) {
+        MemorySegment p = Native.allocate(IRQCHIP_SIZE);
+        p.set(U32, 0, chip);
+        Fds.ioctl(fd, "KVM_GET_IRQCHIP", KVM_GET_IRQCHIP, p);
+        return p.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+
+    public void setIrqchip(byte[] state) {
+        Fds.ioctl(fd, "KVM_SET_IRQCHIP", KVM_SET_IRQCHIP, copyOf(state, IRQCHIP_SIZE));
+    }
+
+    /** The PIT's channels and flags (struct kvm_pit_state2). */
+    public byte[] pitState() {
+        MemorySegment p = Native.allocate(PIT_STATE_SIZE);
+        Fds.ioctl(fd, "KVM_GET_PIT2", KVM_GET_PIT2, p);
+        return p.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+
+    public void setPitState(byte[] state) {
+        Fds.ioctl(fd, "KVM_SET_PIT2", KVM_SET_PIT2, copyOf(state, PIT_STATE_SIZE));
+    }
+
+    /** kvmclock's nanoseconds as the guest sees them (struct kvm_clock_data.clock). */
+    public long clock() {
+        MemorySegment p = Native.allocate(CLOCK_SIZE);
+        Fds.ioctl(fd, "KVM_GET_CLOCK", KVM_GET_CLOCK, p);
+        return p.get(U64, 0);
+    }
+
+    /** Sets kvmclock, so a restored guest's clock goes on from where it stopped. */
+    public void setClock(long nanos) {
+        MemorySegment p = Native.allocate(CLOCK_SIZE);
+        p.set(U64, 0, nanos);
+        Fds.ioctl(fd, "KVM_SET_CLOCK", KVM_SET_CLOCK, p);
+    }
+
+    private static MemorySegment copyOf(byte[] state, int size) {
+        if (state.length != size) throw new IllegalArgumentException("state of " + state.length + " bytes, expected " + size);
+        MemorySegment p = Native.allocate(size);
+        MemorySegment.copy(state, 0, p, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, size);
+        return p;
+    }
+
     public Vcpu createVcpu(int id) {
         int vcpuFd = Fds.ioctl(fd, "KVM_CREATE_VCPU", KVM_CREATE_VCPU, id);
         Fds.setCloexec(vcpuFd, true);

@@ -78,6 +78,39 @@ public final class Vcpu implements AutoCloseable {
         return Fds.ioctl(fd, "KVM_SET_MSRS", KVM_SET_MSRS, p);
     }
 
+    /** One KVM_GET_* of a fixed-size structure, as bytes. */
+    byte[] getState(String name, long request, int size) {
+        MemorySegment p = Native.allocate(size);
+        Fds.ioctl(fd, name, request, p);
+        return p.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+
+    /** The KVM_SET_* matching {@link #getState}. */
+    void setState(String name, long request, byte[] state) {
+        MemorySegment p = Native.allocate(state.length);
+        MemorySegment.copy(state, 0, p, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, state.length);
+        Fds.ioctl(fd, name, request, p);
+    }
+
+    /**
+     * Reads each MSR of {@code indices} KVM lets this vCPU read; an index it refuses
+     * (KVM_GET_MSRS stops at the first) is left out. Returns {index, value} pairs.
+     */
+    public long[][] getMsrs(int[] indices) {
+        java.util.List<long[]> out = new java.util.ArrayList<>();
+        int from = 0;
+        while (from < indices.length) {
+            int n = indices.length - from;
+            MemorySegment p = Native.allocate(8 + 16L * n);
+            p.set(U32, 0, n);
+            for (int i = 0; i < n; i++) p.set(U32, 8 + 16L * i, indices[from + i]);
+            int got = Fds.ioctl(fd, "KVM_GET_MSRS", KVM_GET_MSRS, p);
+            for (int i = 0; i < got; i++) out.add(new long[] {indices[from + i] & 0xffff_ffffL, p.get(U64, 8 + 16L * i + 8)});
+            from += got + 1; // skip the one it refused
+        }
+        return out.toArray(new long[0][]);
+    }
+
     /** x87 control word and MXCSR at their reset values, as firmware would leave them. */
     public void resetFpu() {
         MemorySegment p = Native.allocate(416);

@@ -76,13 +76,26 @@ public final class VcpuThread {
             started.countDown();
         }
         try {
+            boolean exitPending = false;
             while (!stopRequested) {
+                if (exitPending && pauseWanted()) {
+                    // KVM finishes an I/O or MMIO exit only in the next KVM_RUN; with
+                    // immediate_exit it does that and returns before any guest code, so a
+                    // paused vCPU's registers are whole (api.rst, "kvm_run" immediate_exit).
+                    vcpu.kvmRun().immediateExit(true);
+                    vcpu.run();
+                    Signals.timedWait(kickSet, 0);
+                    vcpu.kvmRun().immediateExit(false);
+                    exitPending = false;
+                }
                 if (waitWhilePaused()) break;
                 if (!vcpu.run()) {
                     Signals.timedWait(kickSet, 0);
                     vcpu.kvmRun().immediateExit(false);
+                    exitPending = false;
                     continue;
                 }
+                exitPending = true;
                 if (!handler.handleExit(vcpu)) break;
             }
         } catch (Throwable t) {
@@ -101,6 +114,12 @@ public final class VcpuThread {
                 parked = true; // a stopped vCPU counts as parked for pause()
                 lock.notifyAll();
             }
+        }
+    }
+
+    private boolean pauseWanted() {
+        synchronized (lock) {
+            return pauseRequested;
         }
     }
 

@@ -224,4 +224,18 @@ public final class MsixCapability {
         java.util.Arrays.fill(vectorControl, VECTOR_CONTROL_MASK);
         java.util.Arrays.fill(pending, 0);
     }
+
+    // ---- snapshot (the control word is in config space, which PciDevice saves) ----
+
+    void saveState(vmd.vm.snapshot.StateWriter out) {
+        out.longs(address).ints(data).ints(vectorControl).longs(pending);
+    }
+
+    void restoreState(vmd.vm.snapshot.StateReader in) {
+        System.arraycopy(in.longs(vectors), 0, address, 0, vectors);
+        System.arraycopy(in.ints(vectors), 0, data, 0, vectors);
+        int[] control = in.ints(vectors);
+        for (int v = 0; v < vectors; v++) vectorControl[v] = control[v] & VECTOR_CONTROL_MASK;
+        System.arraycopy(in.longs(pending.length), 0, pending, 0, pending.length);
+    }
 }

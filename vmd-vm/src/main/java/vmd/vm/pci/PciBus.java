@@ -33,7 +33,7 @@ import vmd.vm.devices.PowerControl;
  * allocates PCI I/O on i440FX), registered once on the port bus; memory BARs go on the
  * MMIO bus anywhere the guest puts them.
  */
-public final class PciBus implements PortIoDevice {
+public final class PciBus implements PortIoDevice, vmd.vm.snapshot.Snapshotted {
     private static final Logger log = LoggerFactory.getLogger(PciBus.class);
 
     public static final int CONFIG_ADDRESS = 0xcf8, CONFIG_DATA = 0xcfc, RESET_CONTROL = 0xcf9;
@@ -297,5 +297,17 @@ public final class PciBus implements PortIoDevice {
                 }
             };
         }
+    }
+
+    // ---- snapshot: the CONFIG_ADDRESS latch; each device saves its own config space ----
+
+    @Override
+    public synchronized void saveState(vmd.vm.snapshot.StateWriter out) {
+        out.u32(configAddress);
+    }
+
+    @Override
+    public synchronized void restoreState(vmd.vm.snapshot.StateReader in) {
+        configAddress = in.u32() & 0x80ff_fffc;
     }
 }

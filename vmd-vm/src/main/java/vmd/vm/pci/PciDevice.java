@@ -381,6 +381,31 @@ public abstract class PciDevice {
         if (intx != null) intx.set(effective);
     }
 
+    // ---- snapshot ----
+
+    /** Config space, the INTx level and MSI-X; a subclass adds its own state after this. */
+    protected final synchronized void savePciState(vmd.vm.snapshot.StateWriter out) {
+        out.bytes(config).bool(intxLevel);
+        if (msix != null) msix.saveState(out);
+    }
+
+    /**
+     * Takes a saved config space through the write masks (a stream can set only what the
+     * guest could have written), maps the BARs where they were, and restores MSI-X and INTx.
+     */
+    protected final synchronized void restorePciState(vmd.vm.snapshot.StateReader in) {
+        byte[] saved = in.bytes(CONFIG_SIZE);
+        for (int o = 0; o < CONFIG_SIZE; o++) {
+            int m = writeMask[o] & 0xff;
+            config[o] = (byte) ((config[o] & ~m) | (saved[o] & m));
+        }
+        boolean level = in.bool();
+        if (msix != null) msix.restoreState(in);
+        updateBars();
+        intxLevel = level;
+        driveIntx();
+    }
+
     @Override
     public String toString() {
         return String.format("%s[%02x.0 %04x:%04x]", getClass().getSimpleName(), Math.max(slot, 0), vendorId(), deviceId());

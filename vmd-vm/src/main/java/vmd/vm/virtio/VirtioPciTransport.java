@@ -43,7 +43,7 @@ import vmd.vm.pci.PciDevice;
  * under it, and the device reaches back only through {@link DeviceEvents}, which
  * defers to the watcher thread.
  */
-public final class VirtioPciTransport extends PciDevice implements AutoCloseable {
+public final class VirtioPciTransport extends PciDevice implements AutoCloseable, vmd.vm.snapshot.Snapshotted {
     private static final Logger log = LoggerFactory.getLogger(VirtioPciTransport.class);
 
     public static final int MSIX_BAR = 1, VIRTIO_BAR = 4;
@@ -89,6 +89,8 @@ public final class VirtioPciTransport extends PciDevice implements AutoCloseable
         Mode mode = Mode.INTX;
         long routedAddress;
         int routedData;
+        /** Stopped by {@link #quiesce}: the avail index its device gave back, else -1. */
+        int quiescedAt = -1;
 
         Queue(int index, int maxSize) {
             this.index = index;
@@ -448,6 +450,10 @@ public final class VirtioPciTransport extends PciDevice implements AutoCloseable
     }
 
     private void startQueue(Queue q) {
+        startQueue(q, 0);
+    }
+
+    private void startQueue(Queue q, int nextAvail) {
         if (q.started || (status & VirtioStatus.DEVICE_NEEDS_RESET) != 0) return;
         if (q.size == 0 || Integer.bitCount(q.size) != 1 || q.size > q.maxSize) {
             deviceNeedsReset("queue " + q.index + " size " + q.size + " invalid (max " + q.maxSize + ")");
@@ -455,7 +461,7 @@ public final class VirtioPciTransport extends PciDevice implements AutoCloseable
         }
         try {
             device.startQueue(new QueueSetup(q.index, q.size, q.desc, q.driver, q.device, q.kickFd, q.callFd,
-                    driverFeatures, 0));
+                    driverFeatures, nextAvail));
             q.started = true;
         } catch (RuntimeException e) {
             log.warn("{}: starting queue {} failed", this, q.index, e);
@@ -662,6 +668,91 @@ public final class VirtioPciTransport extends PciDevice implements AutoCloseable
             isr |= ISR_CONFIG;
             setIntx(true);
         }
+    }
+
+    // ---- snapshot ----
+
+    /**
+     * Stops every started queue and keeps the avail index its device gives back: once
+     * this returns the device neither reads the rings nor writes guest memory (a vhost-user
+     * back-end answers GET_VRING_BASE after its requests in flight complete).
+     */
+    public synchronized void quiesce() {
+        for (Queue q : queues) {
+            if (!q.started) continue;
+            try {
+                q.quiescedAt = device.stopQueue(q.index) & 0xffff;
+            } catch (RuntimeException e) {
+                log.warn("{}: stopping queue {} failed", this, q.index, e);
+                q.quiescedAt = 0;
+            }
+            q.started = false;
+        }
+    }
+
+    /** Undoes {@link #quiesce} (a snapshot failed, or was only a checkpoint): the queues go on where they stopped. */
+    public synchronized void resume() {
+        for (Queue q : queues) {
+            if (q.quiescedAt < 0) continue;
+            int at = q.quiescedAt;
+            q.quiescedAt = -1;
+            startQueue(q, at);
+        }
+    }
+
+    /** Call between {@link #quiesce} and {@link #resume}: a started queue is saved as started, with its avail index. */
+    @Override
+    public synchronized void saveState(vmd.vm.snapshot.StateWriter out) {
+        savePciState(out);
+        out.u32(deviceFeatureSelect).u32(driverFeatureSelect).u32(queueSelect).u64(driverFeatures).u32(status)
+                .u32(configGeneration).u32(configVector).u32(isr).u32(queues.length);
+        for (Queue q : queues) {
+            out.u32(q.size).u32(q.vector).bool(q.enabled).bool(q.quiescedAt >= 0).u32(Math.max(q.quiescedAt, 0))
+                    .u64(q.desc).u64(q.driver).u64(q.device);
+        }
+    }
+
+    /**
+     * On a new transport of the same device, with guest memory restored: PCI state, the
+     * common configuration, then the driver's features and every queue that was running,
+     * from the avail index it had; interrupts are routed as the MSI-X table says.
+     */
+    @Override
+    public synchronized void restoreState(vmd.vm.snapshot.StateReader in) {
+        restorePciState(in);
+        deviceFeatureSelect = in.u32();
+        driverFeatureSelect = in.u32();
+        queueSelect = in.u32(0, 0xffff, "queue select");
+        driverFeatures = in.u64();
+        status = in.u32() & 0xff;
+        configGeneration = in.u32() & 0xff;
+        configVector = in.u32() & 0xffff;
+        isr = in.u32() & (ISR_QUEUE | ISR_CONFIG);
+        int n = in.u32();
+        if (n != queues.length) {
+            throw new vmd.vm.snapshot.SnapshotException(this + ": " + n + " queues in the snapshot, " + queues.length + " here");
+        }
+        if ((driverFeatures & ~offeredFeatures) != 0) {
+            throw new vmd.vm.snapshot.SnapshotException(String.format("%s: the guest uses features 0x%x this device does not offer",
+                    this, driverFeatures & ~offeredFeatures));
+        }
+        boolean[] running = new boolean[n];
+        int[] base = new int[n];
+        for (int i = 0; i < n; i++) {
+            Queue q = queues[i];
+            q.size = in.u32(0, q.maxSize, "queue " + i + " size");
+            q.vector = in.u32() & 0xffff;
+            q.enabled = in.bool();
+            running[i] = in.bool();
+            base[i] = in.u32() & 0xffff;
+            q.desc = in.u64();
+            q.driver = in.u64();
+            q.device = in.u64();
+        }
+        if ((status & VirtioStatus.FEATURES_OK) != 0) device.setDriverFeatures(driverFeatures);
+        for (int i = 0; i < n; i++) if (running[i]) startQueue(queues[i], base[i]);
+        updateInterrupts();
+        if (isr != 0 && !msix.enabled()) setIntx(true);
     }
 
     @Override
