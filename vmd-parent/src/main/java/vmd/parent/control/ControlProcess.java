@@ -120,7 +120,8 @@ public final class ControlProcess {
                     ready.complete(null);
                 }
                 case START_VM_REQUEST, TERMINATE_VM_REQUEST, WAIT_VM_REQUEST, PAUSE_VM_REQUEST, UNPAUSE_VM_REQUEST,
-                        GET_INFO_VM_REQUEST, CTL_VERBOSE, RESET, LOAD, RELOAD, CTL_PEER_CLOSED ->
+                        GET_INFO_VM_REQUEST, CTL_VERBOSE, RESET, LOAD, RELOAD, CTL_PEER_CLOSED, SEND_VM_REQUEST,
+                        RECEIVE_VM_REQUEST ->
                         events.execute(() -> requests.accept(msg));
                 default -> throw new vmd.imsg.ImsgProtocolException("unexpected " + msg.type() + " from the control process");
             }

@@ -1,6 +1,7 @@
 package vmd.parent.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -516,5 +517,107 @@ class VmdEndToEndTest {
             stopVmd();
             new ProcessBuilder("/usr/sbin/ip", "netns", "del", ns).inheritIO().start().waitFor();
         }
+    }
+
+    /**
+     * {@code vmctl send ID > file} then {@code vmctl receive NAME < file}: the guest's
+     * counter continues, and its net and blk commands pass through the new vionet and
+     * vioblk processes. The daemon runs in a network namespace this test creates.
+     */
+    @Test
+    void sendAndReceiveMoveARunningGuestThroughAFile() throws Exception {
+        Prerequisites.require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun");
+        Prerequisites.requireTool("/usr/sbin/ip");
+        String ns = "vmdtest-snap-" + ProcessHandle.current().pid();
+        Path disk = dir.resolve("mover.raw");
+        Files.write(disk, new byte[4 << 20]);
+        Path stream = dir.resolve("mover.snap");
+        assertEquals(0, new ProcessBuilder("/usr/sbin/ip", "netns", "add", ns).inheritIO().start().waitFor());
+        try {
+            new ProcessBuilder("/usr/sbin/ip", "-n", ns, "link", "set", "lo", "up").inheritIO().start().waitFor();
+            startVmd("vm \"mover\" {\n  disable\n  boot \"" + VmFixture.TEST_GUEST + "\"\n  memory 64M\n  owner " + OWNER
+                    + "\n  disk \"" + disk + "\"\n  local interface\n  cmdline \"console=ttyS0 vmdtest=net,count\"\n}\n",
+                    List.of("/usr/sbin/ip", "netns", "exec", ns));
+            Result r = vmctl(null, "start", "mover");
+            assertEquals(0, r.rc(), r.err());
+            String tty = r.err().replaceAll("(?s).*tty (/dev/pts/[0-9]+).*", "$1").trim();
+            StringBuffer console = new StringBuffer();
+            try (InputStream in = Files.newInputStream(Path.of(tty)); var out = Files.newOutputStream(Path.of(tty))) {
+                Thread t = pump(in, console);
+                awaitText(console, "count 3\r", 0);
+                assertTrue(console.toString().contains("VMDTEST OK net"), console.toString());
+
+                // sent by the VM's owner, not root
+                Process send = vmctlProcessTo(OWNER, stream, null, "send", "mover");
+                assertTrue(send.waitFor(90, TimeUnit.SECONDS));
+                String sendErr = new String(send.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertEquals(0, send.exitValue(), sendErr + "\n" + vmdLog);
+                assertTrue(sendErr.contains("sent vm "), sendErr);
+                awaitStatus("mover", "stopped");
+                assertTrue(Files.size(stream) > 4096, "stream of " + Files.size(stream) + " bytes");
+                long last = lastCount(console.toString());
+                int mark = console.length();
+
+                Process recv = vmctlProcessTo(OWNER, null, stream, "receive", "mover");
+                assertTrue(recv.waitFor(90, TimeUnit.SECONDS));
+                String recvErr = new String(recv.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertEquals(0, recv.exitValue(), recvErr + "\n" + vmdLog);
+                assertTrue(recvErr.contains("received vm "), recvErr);
+                awaitStatus("mover", "running");
+                awaitText(console, "count " + (last + 3) + "\r", mark);
+                assertFalse(console.substring(mark).contains("vmd test guest"), "booted again:\n" + console.substring(mark));
+
+                out.write("x".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                awaitText(console, "VMDTEST OK count", mark);
+                int net = console.length();
+                out.write("net\r".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                awaitText(console, "VMDTEST OK net", net);
+                int blk = console.length();
+                out.write("blk\r".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                awaitText(console, "VMDTEST OK blk", blk);
+                t.interrupt();
+            }
+            // a second receive of a running VM is refused, the VM untouched
+            Process again = vmctlProcessTo(null, null, stream, "receive", "mover");
+            assertTrue(again.waitFor(90, TimeUnit.SECONDS));
+            assertEquals(1, again.exitValue());
+            assertTrue(new String(again.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).contains("already running"));
+            awaitStatus("mover", "running");
+            vmctl(null, "stop", "-f", "-w", "mover");
+        } finally {
+            stopVmd();
+            new ProcessBuilder("/usr/sbin/ip", "netns", "del", ns).inheritIO().start().waitFor();
+        }
+    }
+
+    /** vmctl with its stdout and/or stdin on files (a null leaves it a pipe). */
+    private Process vmctlProcessTo(String user, Path stdout, Path stdin, String... args) throws IOException {
+        List<String> argv = new ArrayList<>();
+        if (user != null) argv.addAll(List.of("/usr/bin/setpriv", "--reuid=" + user, "--regid=nogroup", "--clear-groups", "--"));
+        argv.addAll(java("vmd.vmctl.VmctlMain"));
+        argv.addAll(List.of("-s", sock.toString()));
+        argv.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        if (stdout != null) pb.redirectOutput(stdout.toFile());
+        if (stdin != null) pb.redirectInput(stdin.toFile());
+        return pb.start();
+    }
+
+    private static void awaitText(StringBuffer console, String text, int from) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (console.indexOf(text, from) < 0) {
+            if (System.nanoTime() > deadline) throw new AssertionError("console never showed \"" + text.trim() + "\":\n" + console);
+            Thread.sleep(50);
+        }
+    }
+
+    private static long lastCount(String console) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("count (\\d+)\r").matcher(console);
+        long last = -1;
+        while (m.find()) last = Long.parseLong(m.group(1));
+        return last;
     }
 }
