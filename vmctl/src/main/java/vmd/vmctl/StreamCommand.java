@@ -17,9 +17,9 @@ import vmd.imsg.VmOpResult;
 final class StreamCommand {
     private StreamCommand() {}
 
-    static VmOpResult run(Vmctl ctl, String vm, ImsgType request, ImsgType response, int stdioFd) {
+    static VmOpResult run(Vmctl ctl, String vm, ImsgType request, ImsgType response, int stdioFd, int flags) {
         try (ControlClient c = ctl.connect()) {
-            c.send(request, VmOp.of(VmOpCommand.vmid(vm), 0));
+            c.send(request, VmOp.of(VmOpCommand.vmid(vm), flags));
             Imsg ready = c.receive();
             if (ready.type() == response) return ready.decode(VmOpResult::decode); // refused before the stream
             if (ready.type() != ImsgType.STREAM_FD_READY) throw new VmctlException("unexpected response received from vmd");
@@ -37,6 +37,35 @@ final class StreamCommand {
             }
         } catch (IOException e) {
             throw new VmctlException(what + ": " + e.getMessage());
+        }
+    }
+
+    /** Removes {@code flag VALUE} from {@code args} and returns VALUE, or null if absent. */
+    static String option(List<String> args, String flag) {
+        int i = args.indexOf(flag);
+        if (i < 0) return null;
+        if (i + 1 >= args.size()) throw new UsageException("");
+        String v = args.get(i + 1);
+        args.remove(i + 1);
+        args.remove(i);
+        return v;
+    }
+
+    /** The migration connection to the destination's {@code vmctl receive -l}. */
+    static int connect(String hostPort) {
+        try {
+            return vmd.sys.TcpSockets.connect(hostPort);
+        } catch (RuntimeException e) {
+            throw new VmctlException(e.getMessage());
+        }
+    }
+
+    /** Waits for the source's {@code vmctl send -l} on {@code hostPort}. */
+    static int accept(String hostPort) {
+        try {
+            return vmd.sys.TcpSockets.acceptOne(hostPort);
+        } catch (RuntimeException e) {
+            throw new VmctlException(e.getMessage());
         }
     }
 

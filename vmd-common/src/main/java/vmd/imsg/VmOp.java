@@ -16,7 +16,9 @@ public record VmOp(int id, String name, int flags, int uid, int gid) implements 
     public static final int WAIT = 2;
     /** status -r: only running VMs (GET_INFO_VM_REQUEST). */
     public static final int RUNNING_ONLY = 4;
-    public static final int KNOWN_FLAGS = FORCE | WAIT | RUNNING_ONLY;
+    /** send -l: a live migration, the stream is a socket to the destination (SEND_VM_REQUEST). */
+    public static final int LIVE = 8;
+    public static final int KNOWN_FLAGS = FORCE | WAIT | RUNNING_ONLY | LIVE;
     /** Longest VM name (OpenBSD's VMM_MAX_NAME_LEN - 1). */
     public static final int MAX_NAME = 63;
 

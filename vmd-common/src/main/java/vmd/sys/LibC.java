@@ -118,6 +118,7 @@ public final class LibC {
     private static final MemorySegment LISTEN = symbol("listen");
     private static final MemorySegment ACCEPT4 = symbol("accept4");
     private static final MemorySegment CONNECT = symbol("connect");
+    private static final MemorySegment SETSOCKOPT = symbol("setsockopt");
     private static final MemorySegment SENDMSG = symbol("sendmsg");
     private static final MemorySegment RECVMSG = symbol("recvmsg");
 
@@ -349,6 +350,14 @@ public final class LibC {
         } finally {
             Reference.reachabilityFence(addr);
             Reference.reachabilityFence(len);
+        }
+    }
+
+    public int setsockopt(int fd, int level, int name, MemorySegment value, int len) {
+        try {
+            return (int) call(SETSOCKOPT, fd, level, name, value.address(), len);
+        } finally {
+            Reference.reachabilityFence(value);
         }
     }
 

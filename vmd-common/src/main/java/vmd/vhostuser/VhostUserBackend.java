@@ -52,7 +52,9 @@ public final class VhostUserBackend {
     /** Protocol features this back-end implements. */
     public static final long PROTOCOL_FEATURES = ProtocolFeatures.bit(ProtocolFeatures.MQ)
             | ProtocolFeatures.bit(ProtocolFeatures.REPLY_ACK) | ProtocolFeatures.bit(ProtocolFeatures.CONFIG)
-            | ProtocolFeatures.bit(ProtocolFeatures.RESET_DEVICE);
+            | ProtocolFeatures.bit(ProtocolFeatures.RESET_DEVICE) | ProtocolFeatures.bit(ProtocolFeatures.LOG_SHMFD);
+    /** VHOST_F_LOG_ALL: while acked, every guest page a ring's device writes is marked in the log (migration). */
+    public static final long F_LOG_ALL = 1L << 26;
 
     private static final long F_PROTOCOL = ProtocolFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES);
     private static final int FD_INDEX_MASK = 0xff, FD_NOFD = 0x100;
@@ -128,7 +130,7 @@ public final class VhostUserBackend {
     public VhostUserBackend(VhostUserDevice device, String name) {
         this.device = device;
         this.name = name;
-        this.offeredFeatures = device.features() | F_PROTOCOL;
+        this.offeredFeatures = device.features() | F_PROTOCOL | F_LOG_ALL;
         this.queueCount = device.queueCount();
         this.maxQueueSize = device.maxQueueSize();
         if (queueCount < 1 || queueCount > FD_INDEX_MASK + 1) throw new IllegalArgumentException("queue count " + queueCount);
@@ -285,6 +287,10 @@ public final class VhostUserBackend {
                 setFeatures(m.u64());
                 return null;
             }
+            case SET_LOG_BASE -> {
+                setLogBase(m);
+                return VhostUserMessage.u64(0);
+            }
             case GET_PROTOCOL_FEATURES -> {
                 m.expectSize(0);
                 return VhostUserMessage.u64(PROTOCOL_FEATURES);
@@ -401,8 +407,9 @@ public final class VhostUserBackend {
         }
         ackedFeatures = v;
         featuresAcked = true;
+        applyDirtyLog();
         try {
-            device.setFeatures(v & ~F_PROTOCOL);
+            device.setFeatures(v & ~(F_PROTOCOL | F_LOG_ALL));
         } catch (RuntimeException e) {
             throw new Refused("device refused features 0x" + Long.toHexString(v) + ": " + e.getMessage());
         }
@@ -433,6 +440,60 @@ public final class VhostUserBackend {
         stopAndResetRings();
         ackedFeatures = 0;
         featuresAcked = false;
+    }
+
+    // ---- the dirty log (migration) ----
+
+    private long logAddress, logLength;
+    private vmd.virtio.DirtyBitmap dirtyLog;
+
+    /**
+     * SET_LOG_BASE: the front-end's log, one bit per guest page, in shared memory (payload:
+     * u64 size, u64 offset; one descriptor). Replaces any earlier log; used while
+     * VHOST_F_LOG_ALL is acked.
+     */
+    private void setLogBase(VhostUserMessage m) throws Refused {
+        if ((ackedProtocol & ProtocolFeatures.bit(ProtocolFeatures.LOG_SHMFD)) == 0) throw new Refused("SET_LOG_BASE without LOG_SHMFD");
+        m.expectSize(16);
+        java.nio.ByteBuffer p = m.payloadBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long size = p.getLong(0), offset = p.getLong(8);
+        if (m.fdCount() != 1) throw new Refused("SET_LOG_BASE needs one descriptor");
+        if (size <= 0 || size > (1L << 40) || offset < 0 || offset > (1L << 40)) throw new Refused("log size " + size + " offset " + offset);
+        int fd = m.takeFd(0);
+        long address;
+        try {
+            address = vmd.sys.Mman.mmapShared(fd, size + offset, 0);
+        } catch (RuntimeException e) {
+            throw new Refused("mapping the log: " + e.getMessage());
+        } finally {
+            Fds.closeQuietly(fd);
+        }
+        unmapLog();
+        logAddress = address;
+        logLength = size + offset;
+        dirtyLog = new vmd.virtio.DirtyBitmap(java.lang.foreign.MemorySegment.ofAddress(address + offset).reinterpret(size & ~7L));
+        applyDirtyLog();
+        log.info("{}: dirty log of {} bytes set", name, size);
+    }
+
+    private vmd.virtio.DirtyLog activeLog() {
+        return (ackedFeatures & F_LOG_ALL) != 0 && dirtyLog != null ? dirtyLog : vmd.virtio.DirtyLog.NONE;
+    }
+
+    private void applyDirtyLog() {
+        vmd.virtio.DirtyLog l = activeLog();
+        for (Ring r : rings) if (r.running != null) r.running.queue().setDirtyLog(l);
+    }
+
+    /**
+     * Drops the current log. Its mapping stays: a ring thread may be marking it this very
+     * moment, and a log is small (a bit per guest page: 32 KiB for 1 GiB).
+     */
+    private void unmapLog() {
+        if (logAddress == 0) return;
+        for (Ring r : rings) if (r.running != null) r.running.queue().setDirtyLog(vmd.virtio.DirtyLog.NONE);
+        dirtyLog = null;
+        logAddress = 0;
     }
 
     // ---- memory ----
@@ -584,6 +645,7 @@ public final class VhostUserBackend {
             long[] gpa = translate(r.addr, r.num);
             VirtQueue q = new VirtQueue(memory, r.num, gpa[0], gpa[1], gpa[2], ackedFeatures, r.base);
             Vring v = new Vring(r.index, q, r.kickFd, memory, ackedFeatures, r.call, r.err);
+            q.setDirtyLog(activeLog());
             device.startQueue(v);
             r.running = v;
             log.debug("{}: started {}", name, v);

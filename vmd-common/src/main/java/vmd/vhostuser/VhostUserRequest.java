@@ -12,7 +12,7 @@ public enum VhostUserRequest {
     SET_OWNER(3, false),
     RESET_OWNER(4, false),
     SET_MEM_TABLE(5, false),
-    SET_LOG_BASE(6, false),
+    SET_LOG_BASE(6, true),
     SET_LOG_FD(7, false),
     SET_VRING_NUM(8, false),
     SET_VRING_ADDR(9, false),

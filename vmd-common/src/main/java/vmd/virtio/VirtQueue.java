@@ -250,8 +250,21 @@ public final class VirtQueue {
         return null;
     }
 
-    /** Returns a chain to the driver, {@code len} bytes written into its writable buffers. */
+    private volatile DirtyLog dirtyLog = DirtyLog.NONE;
+
+    /** While the VM migrates: every page this queue's device writes is marked here. */
+    public void setDirtyLog(DirtyLog log) {
+        dirtyLog = log == null ? DirtyLog.NONE : log;
+    }
+
+    /**
+     * Returns a chain to the driver, {@code len} bytes written into its writable buffers.
+     * With a dirty log, every writable buffer of the chain is marked whole: a device may
+     * write more than it reports, and a page marked needlessly costs only a resend.
+     */
     public void pushUsed(DescriptorChain chain, int len) {
+        DirtyLog log = dirtyLog;
+        if (log != DirtyLog.NONE) for (DescriptorChain.Segment s : chain.writableSegments()) log.mark(s.address(), s.length());
         pushUsed(chain.head(), len);
     }
 
@@ -264,6 +277,11 @@ public final class VirtQueue {
         nextUsed = (nextUsed + 1) & 0xffff;
         VarHandle.releaseFence();
         used.putShort(2, (short) nextUsed);
+        DirtyLog log = dirtyLog;
+        if (log != DirtyLog.NONE) {
+            log.mark(usedAddress + 4 + 8L * slot, 8);
+            log.mark(usedAddress + 2, 2);
+        }
     }
 
     /**

@@ -257,34 +257,102 @@ public final class Machine implements PowerControl {
         synchronized (snapshotLock) {
             if (stopping) throw new vmd.vm.snapshot.SnapshotException("the vm is stopping");
             long t0 = System.nanoTime();
-            boolean wasPaused = !vcpus.isEmpty() && vcpus.get(0).paused();
-            pause();
-            rng.quiesce();
-            for (VirtioPciTransport t : transports) t.quiesce();
+            boolean wasPaused = stopForSnapshot();
             try {
-                vmd.vm.snapshot.SnapshotWriter out = new vmd.vm.snapshot.SnapshotWriter();
-                vmd.vm.snapshot.StateWriter machine = new vmd.vm.snapshot.StateWriter().string(params.name());
-                shape().write(machine);
-                out.add(vmd.vm.snapshot.SnapshotFormat.Kind.MACHINE, 0, machine.toByteArray());
-                int[] msrs = kvm.msrIndexList();
-                for (int i = 0; i < vcpus.size(); i++) MachineSnapshot.writeCpu(out, vcpus.get(i).vcpu(), cpuids.get(i), msrs);
-                MachineSnapshot.writeChips(out, vm);
-                devices().forEach((name, dev) -> out.device(0, name, dev));
+                vmd.vm.snapshot.SnapshotWriter out = stateWriter();
                 long pages = MachineSnapshot.writeMemory(out, memory);
-                vmd.vm.snapshot.StreamFd stream = new vmd.vm.snapshot.StreamFd(fd);
-                long bytes = MachineSnapshot.write(out, stream);
+                long bytes = MachineSnapshot.write(out, new vmd.vm.snapshot.StreamFd(fd));
                 String summary = String.format("sent %d MiB (%d pages of guest memory) in %d ms", bytes >> 20, pages,
                         (System.nanoTime() - t0) / 1_000_000);
                 log.info("vm {}: {}", params.name(), summary);
                 return summary; // the caller ends the VM once vmctl has the answer
             } catch (RuntimeException e) {
                 log.warn("vm {}: send failed, resuming: {}", params.name(), e.getMessage());
-                rng.resume();
-                for (VirtioPciTransport t : transports) t.resume();
-                if (!wasPaused) unpause();
+                resumeAfterSnapshot(wasPaused);
                 throw e;
             }
         }
+    }
+
+    /**
+     * vmctl send -l: a live migration to the destination on {@code fd} (a connected
+     * socket); the guest runs until the last round. Returns the summary line.
+     */
+    String migrateTo(int fd) {
+        synchronized (snapshotLock) {
+            if (stopping) throw new vmd.vm.snapshot.SnapshotException("the vm is stopping");
+            boolean[] wasPaused = new boolean[1];
+            LiveMigration.Result r = new LiveMigration(new LiveMigration.Machine() {
+                public KvmVm vm() {
+                    return vm;
+                }
+
+                public GuestMemory memory() {
+                    return memory;
+                }
+
+                public vmd.vm.snapshot.SnapshotWriter hello() {
+                    return helloWriter();
+                }
+
+                public vmd.vm.snapshot.SnapshotWriter state() {
+                    return stateWriter();
+                }
+
+                public List<VhostUserFrontendDevice> vhostUserDevices() {
+                    return backends.devices();
+                }
+
+                public VirtioRng rng() {
+                    return (VirtioRng) rng.device();
+                }
+
+                public void stop() {
+                    wasPaused[0] = stopForSnapshot();
+                }
+
+                public void resume() {
+                    resumeAfterSnapshot(wasPaused[0]);
+                }
+            }, fd).run();
+            log.info("vm {}: {}", params.name(), r.summary());
+            return r.summary();
+        }
+    }
+
+    /** Pauses the vCPUs and stops every device queue; returns whether the guest was paused already. */
+    private boolean stopForSnapshot() {
+        boolean wasPaused = !vcpus.isEmpty() && vcpus.get(0).paused();
+        pause();
+        rng.quiesce();
+        for (VirtioPciTransport t : transports) t.quiesce();
+        return wasPaused;
+    }
+
+    private void resumeAfterSnapshot(boolean wasPaused) {
+        rng.resume();
+        for (VirtioPciTransport t : transports) t.resume();
+        if (!wasPaused) unpause();
+    }
+
+    /** The sections that say what machine this is: its shape and each vCPU's CPUID. */
+    private vmd.vm.snapshot.SnapshotWriter helloWriter() {
+        vmd.vm.snapshot.SnapshotWriter out = new vmd.vm.snapshot.SnapshotWriter();
+        vmd.vm.snapshot.StateWriter machine = new vmd.vm.snapshot.StateWriter().string(params.name());
+        shape().write(machine);
+        out.add(vmd.vm.snapshot.SnapshotFormat.Kind.MACHINE, 0, machine.toByteArray());
+        for (int i = 0; i < cpuids.size(); i++) MachineSnapshot.writeCpuid(out, i, cpuids.get(i));
+        return out;
+    }
+
+    /** Everything but memory: shape, CPUID and KVM state per vCPU, the chips, every device. Guest paused, devices stopped. */
+    private vmd.vm.snapshot.SnapshotWriter stateWriter() {
+        vmd.vm.snapshot.SnapshotWriter out = helloWriter();
+        int[] msrs = kvm.msrIndexList();
+        for (VcpuThread t : vcpus) MachineSnapshot.writeVcpu(out, t.vcpu(), msrs);
+        MachineSnapshot.writeChips(out, vm);
+        devices().forEach((name, dev) -> out.device(0, name, dev));
+        return out;
     }
 
     /** Ends the VM after a successful {@link #sendTo}: its state now lives in the stream. */
@@ -300,22 +368,51 @@ public final class Machine implements PowerControl {
         long t0 = System.nanoTime();
         CpuidTable supported = kvm.supportedCpuid();
         String[] from = new String[1];
+        java.util.function.Consumer<vmd.vm.snapshot.SnapshotReader> check = state -> {
+            // refuse before reading memory: the wrong shape, or CPU features this host lacks
+            vmd.vm.snapshot.StateReader m = state.section(vmd.vm.snapshot.SnapshotFormat.Kind.MACHINE, 0);
+            from[0] = m.string();
+            List<String> diff = MachineSnapshot.Shape.read(m).differences(shape());
+            m.end();
+            if (!diff.isEmpty()) {
+                throw new vmd.vm.snapshot.SnapshotException("the snapshot of " + from[0] + " does not fit this VM: " + String.join("; ", diff));
+            }
+            for (int id = 0; id < params.vcpus(); id++) cpuids.add(MachineSnapshot.cpuid(state, id, supported));
+        };
+        vmd.vm.snapshot.StreamFd stream = new vmd.vm.snapshot.StreamFd(fd);
+        byte[] magic = stream.read(8);
+        boolean live = vmd.vm.snapshot.MigrationStream.isMigration(magic);
         vmd.vm.snapshot.SnapshotReader in;
         try {
-            in = vmd.vm.snapshot.SnapshotReader.read(new vmd.vm.snapshot.StreamFd(fd), memory, state -> {
-                // refuse before reading memory: the wrong shape, or CPU features this host lacks
-                vmd.vm.snapshot.StateReader m = state.section(vmd.vm.snapshot.SnapshotFormat.Kind.MACHINE, 0);
-                from[0] = m.string();
-                List<String> diff = MachineSnapshot.Shape.read(m).differences(shape());
-                m.end();
-                if (!diff.isEmpty()) {
-                    throw new vmd.vm.snapshot.SnapshotException("the snapshot of " + from[0] + " does not fit this VM: " + String.join("; ", diff));
-                }
-                for (int id = 0; id < params.vcpus(); id++) cpuids.add(MachineSnapshot.cpuid(state, id, supported));
-            });
-        } finally {
+            if (live) {
+                in = MigrationReceiver.receive(stream, memory, check);
+            } else {
+                stream.unread(magic);
+                in = vmd.vm.snapshot.SnapshotReader.read(stream, memory, check);
+            }
+            restoreState(in);
+        } catch (RuntimeException e) {
+            if (live) answerQuietly(stream, 1, e.getMessage());
             Fds.closeQuietly(fd);
+            throw e;
         }
+        if (live) answerQuietly(stream, 0, "running"); // the source ends its VM on this answer
+        Fds.closeQuietly(fd);
+        log.info("vm {}: restored from {} of {}: {} MiB, {} pages of guest memory, in {} ms", params.name(),
+                live ? "a live migration" : "a snapshot", from[0], stream.transferred() >> 20, in.pagesRead(),
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static void answerQuietly(vmd.vm.snapshot.StreamFd stream, int code, String message) {
+        try {
+            vmd.vm.snapshot.MigrationStream.writeAck(stream, code, String.valueOf(message));
+        } catch (RuntimeException e) {
+            log.warn("the migration source did not take the answer: {}", e.getMessage());
+        }
+    }
+
+    /** vCPUs, chips and devices from {@code in}; guest memory is already in place. */
+    private void restoreState(vmd.vm.snapshot.SnapshotReader in) {
         VcpuExits exits = new VcpuExits(this, ports, mmio);
         for (int id = 0; id < params.vcpus(); id++) {
             CpuidTable cpuid = cpuids.get(id);
@@ -329,8 +426,6 @@ public final class Machine implements PowerControl {
         if (!in.unusedDevices().isEmpty()) {
             throw new vmd.vm.snapshot.SnapshotException("the snapshot has devices this VM lacks: " + in.unusedDevices());
         }
-        log.info("vm {}: restored from a snapshot of {}: {} MiB, {} pages of guest memory, in {} ms", params.name(), from[0],
-                in.bytesRead() >> 20, in.pagesRead(), (System.nanoTime() - t0) / 1_000_000);
     }
 
     private static byte[] readAll(int fd, String what) {

@@ -103,8 +103,11 @@ final class MachineSnapshot {
         return saved;
     }
 
-    static void writeCpu(SnapshotWriter out, Vcpu vcpu, CpuidTable cpuid, int[] msrIndices) {
-        out.add(Kind.CPUID, vcpu.id(), new StateWriter().bytes(cpuid.toBytes()).toByteArray());
+    static void writeCpuid(SnapshotWriter out, int id, CpuidTable cpuid) {
+        out.add(Kind.CPUID, id, new StateWriter().bytes(cpuid.toBytes()).toByteArray());
+    }
+
+    static void writeVcpu(SnapshotWriter out, Vcpu vcpu, int[] msrIndices) {
         StateWriter w = new StateWriter();
         writeVcpu(w, VcpuState.capture(vcpu, msrIndices));
         out.add(Kind.VCPU, vcpu.id(), w.toByteArray());

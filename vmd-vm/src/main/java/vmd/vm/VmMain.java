@@ -94,7 +94,8 @@ public final class VmMain {
         int fd = msg.fd();
         vmd.imsg.CtlResult result;
         try {
-            result = new vmd.imsg.CtlResult(0, machine.sendTo(fd));
+            boolean live = msg.payload().hasRemaining() && (msg.decode(vmd.imsg.VmOp::decode).flags() & vmd.imsg.VmOp.LIVE) != 0;
+            result = new vmd.imsg.CtlResult(0, live ? machine.migrateTo(fd) : machine.sendTo(fd));
         } catch (RuntimeException e) {
             result = vmd.imsg.CtlResult.fail(5, Reason.of(String.valueOf(e.getMessage())).text());
         } finally {

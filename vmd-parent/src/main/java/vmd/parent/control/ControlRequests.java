@@ -335,7 +335,7 @@ public final class ControlRequests {
         if (vm == null) return;
         java.util.concurrent.CompletableFuture<CtlResult> done;
         try {
-            done = registry.send(vm, fd);
+            done = registry.send(vm, fd, (op.flags() & VmOp.LIVE) != 0);
         } catch (IllegalStateException e) {
             reply(peer, ImsgType.SEND_VM_RESPONSE, VmOpResult.fail(EINVAL, e.getMessage()));
             return;

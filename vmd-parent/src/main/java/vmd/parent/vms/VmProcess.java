@@ -137,13 +137,13 @@ public final class VmProcess {
      * vmctl send: the vm process writes the snapshot to {@code fd} (the caller keeps its
      * copy) and ends if it succeeds. Completes with its answer. Call on the event thread.
      */
-    public CompletableFuture<vmd.imsg.CtlResult> send(int fd) {
+    public CompletableFuture<vmd.imsg.CtlResult> send(int fd, boolean live) {
         if (sending != null && !sending.isDone()) {
             return CompletableFuture.completedFuture(vmd.imsg.CtlResult.fail(16, "a send is already in progress"));
         }
         sending = new CompletableFuture<>();
         try {
-            channel.send(Imsg.of(ImsgType.SEND_VM_REQUEST).withFd(fd));
+            channel.send(Imsg.of(ImsgType.SEND_VM_REQUEST, vmd.imsg.VmOp.of(params.name(), live ? vmd.imsg.VmOp.LIVE : 0)).withFd(fd));
         } catch (RuntimeException e) {
             sending.complete(vmd.imsg.CtlResult.fail(5, "vm process not reachable: " + e.getMessage()));
         }

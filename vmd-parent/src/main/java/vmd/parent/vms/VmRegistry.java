@@ -404,11 +404,11 @@ public final class VmRegistry implements VmProcess.Listener {
     }
 
     /** vmctl send: the running (or paused) VM's snapshot goes to {@code fd}; the VM ends if it is sent. */
-    public CompletableFuture<vmd.imsg.CtlResult> send(Vm vm, int fd) {
+    public CompletableFuture<vmd.imsg.CtlResult> send(Vm vm, int fd, boolean live) {
         if (vm.process == null || (vm.state != VmState.RUNNING && vm.state != VmState.PAUSED)) {
             throw new IllegalStateException("vm is not running");
         }
-        return vm.process.send(fd);
+        return vm.process.send(fd, live);
     }
 
     public void pause(Vm vm) {

@@ -47,7 +47,7 @@ class SnapshotTest {
         Files.createFile(file);
         int fd = Fds.open(file.toString(), Fds.O_WRONLY);
         try {
-            return f.onEvents(() -> f.registry().send(f.vm(), fd)).get(60, TimeUnit.SECONDS);
+            return f.onEvents(() -> f.registry().send(f.vm(), fd, false)).get(60, TimeUnit.SECONDS);
         } finally {
             Fds.closeQuietly(fd);
         }

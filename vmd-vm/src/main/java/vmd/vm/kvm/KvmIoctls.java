@@ -18,6 +18,7 @@ final class KvmIoctls {
     // VM fd
     static final long KVM_CREATE_VCPU = 0xAE41;
     static final long KVM_SET_USER_MEMORY_REGION = 0x4020AE46L;
+    static final long KVM_GET_DIRTY_LOG = 0x4010AE42L;
     static final long KVM_SET_TSS_ADDR = 0xAE47;
     static final long KVM_SET_IDENTITY_MAP_ADDR = 0x4008AE48L;
     static final long KVM_CREATE_IRQCHIP = 0xAE60;

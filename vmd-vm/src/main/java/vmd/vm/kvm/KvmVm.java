@@ -46,11 +46,43 @@ public final class KvmVm implements AutoCloseable {
         return fd;
     }
 
+    private static final int KVM_MEM_LOG_DIRTY_PAGES = 1;
+    private GuestMemory ram;
+    private int firstRamSlot;
+
     /** Registers every region of guest RAM as a memory slot. */
     public void setMemory(GuestMemory memory) {
+        ram = memory;
+        firstRamSlot = nextSlot;
         for (MappedRegion r : memory.regions()) {
             setMemoryRegion(nextSlot++, r.region().guestAddress(), r.region().size(), r.hostAddress());
         }
+    }
+
+    /**
+     * Turns KVM's dirty page log on or off for every RAM slot. While on, each vCPU write
+     * to a page sets its bit, which {@link #takeDirtyLog} reads and clears. Writes by this
+     * process or by device processes do not show: they bypass the guest's page tables.
+     */
+    public void setDirtyLogging(boolean on) {
+        for (int i = 0; i < ram.regions().size(); i++) {
+            MappedRegion r = ram.regions().get(i);
+            setMemoryRegion(firstRamSlot + i, r.region().guestAddress(), r.region().size(), r.hostAddress(),
+                    on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+        }
+    }
+
+    /** The pages of RAM region {@code index} written since the last call (bit i: page i of the region), cleared in KVM. */
+    public long[] takeDirtyLog(int index) {
+        MappedRegion r = ram.regions().get(index);
+        long pages = r.region().size() / MappedRegion.PAGE_SIZE;
+        int words = (int) ((pages + 63) / 64);
+        MemorySegment bitmap = Native.allocate(8L * words);
+        MemorySegment p = Native.allocate(16);
+        p.set(U32, 0, firstRamSlot + index);
+        p.set(U64, 8, bitmap.address());
+        Fds.ioctl(fd, "KVM_GET_DIRTY_LOG", KVM_GET_DIRTY_LOG, p);
+        return bitmap.toArray(java.lang.foreign.ValueLayout.JAVA_LONG);
     }
 
     public void setMemoryRegion(int slot, long guestAddress, long size, long hostAddress) {

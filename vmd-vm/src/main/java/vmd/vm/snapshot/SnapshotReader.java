@@ -26,6 +26,16 @@ public final class SnapshotReader {
      * this VM cannot take is refused before its memory is read.
      */
     public static SnapshotReader read(StreamFd in, GuestMemory memory, java.util.function.Consumer<SnapshotReader> beforeMemory) {
+        return read(in, memory, beforeMemory, true);
+    }
+
+    /**
+     * With {@code memoryRequired} false, a stream without a MEMORY section is whole (a
+     * live migration's HELLO and STATE: the pages travel in records of their own);
+     * {@code beforeMemory} then runs at its end.
+     */
+    public static SnapshotReader read(StreamFd in, GuestMemory memory, java.util.function.Consumer<SnapshotReader> beforeMemory,
+                                      boolean memoryRequired) {
         SnapshotReader r = new SnapshotReader();
         long start = in.transferred();
         List<Section> table = SnapshotFormat.readHeader(in);
@@ -47,7 +57,10 @@ public final class SnapshotReader {
                 throw new SnapshotException("snapshot has section " + s.kind() + " " + s.instance() + " twice");
             }
         }
-        if (!sawMemory) throw new SnapshotException("snapshot has no memory section");
+        if (!sawMemory) {
+            if (memoryRequired) throw new SnapshotException("snapshot has no memory section");
+            beforeMemory.accept(r);
+        }
         r.bytesRead = in.transferred() - start;
         return r;
     }

@@ -13,6 +13,8 @@ public final class StreamFd {
     private static final int EINTR = 4, EAGAIN = 11;
     private final int fd;
     private long transferred;
+    /** Bytes given back by {@link #unread}, served before the descriptor. */
+    private byte[] pushedBack = new byte[0];
 
     public StreamFd(int fd) {
         this.fd = fd;
@@ -57,9 +59,24 @@ public final class StreamFd {
         return p.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
     }
 
+    /** Puts {@code b} back in front of the stream (a reader that looked at the magic). */
+    public void unread(byte[] b) {
+        byte[] joined = new byte[b.length + pushedBack.length];
+        System.arraycopy(b, 0, joined, 0, b.length);
+        System.arraycopy(pushedBack, 0, joined, b.length, pushedBack.length);
+        pushedBack = joined;
+        transferred -= b.length;
+    }
+
     /** Reads exactly {@code length} bytes into native memory; end of stream first is an error. */
     public void read(long address, long length) {
         long done = 0;
+        if (pushedBack.length > 0) {
+            int n = (int) Math.min(length, pushedBack.length);
+            MemorySegment.copy(pushedBack, 0, MemorySegment.ofAddress(address).reinterpret(n), ValueLayout.JAVA_BYTE, 0, n);
+            pushedBack = java.util.Arrays.copyOfRange(pushedBack, n, pushedBack.length);
+            done = n;
+        }
         while (done < length) {
             long n = Native.libc().read(fd, address + done, Math.min(length - done, 1L << 30));
             if (n < 0) {

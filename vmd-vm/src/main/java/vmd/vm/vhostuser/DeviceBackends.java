@@ -33,6 +33,11 @@ public final class DeviceBackends {
         });
     }
 
+    /** Every device, in the order added. */
+    public synchronized java.util.List<VhostUserFrontendDevice> devices() {
+        return java.util.List.copyOf(byLabel.values());
+    }
+
     /** Connects {@code label} to its restarted back-end on {@code socketFd} (owned from now on). */
     public void reconnect(String label, int socketFd) {
         VhostUserFrontendDevice d = find(label);

@@ -69,7 +69,9 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
     /** Protocol features this front-end uses when the back-end offers them. */
     public static final long PROTOCOL_FEATURES = ProtocolFeatures.bit(ProtocolFeatures.MQ)
             | ProtocolFeatures.bit(ProtocolFeatures.REPLY_ACK) | ProtocolFeatures.bit(ProtocolFeatures.CONFIG)
-            | ProtocolFeatures.bit(ProtocolFeatures.RESET_DEVICE);
+            | ProtocolFeatures.bit(ProtocolFeatures.RESET_DEVICE) | ProtocolFeatures.bit(ProtocolFeatures.LOG_SHMFD);
+    /** VHOST_F_LOG_ALL, acked while the VM migrates. */
+    private static final long F_LOG_ALL = 1L << 26;
     private static final long F_PROTOCOL = ProtocolFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES);
     /** Queue indexes travel in 8 bits in SET_VRING_KICK/CALL/ERR. */
     public static final int MAX_QUEUES = 256;
@@ -423,7 +425,48 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
     }
 
     private long ackedFeatures(long driver) {
-        return driver | (backendFeatures & F_PROTOCOL);
+        return driver | (backendFeatures & F_PROTOCOL) | (logFd >= 0 ? F_LOG_ALL : 0);
+    }
+
+    // ---- the dirty log, while the VM migrates ----
+
+    /** The shared log the back-end marks (the caller owns it), or -1. */
+    private int logFd = -1;
+    private long logSize;
+
+    /** Whether this back-end can log its writes (VHOST_F_LOG_ALL with LOG_SHMFD). */
+    public synchronized boolean canLog() {
+        return (backendFeatures & F_LOG_ALL) != 0 && ProtocolFeatures.has(protocol, ProtocolFeatures.LOG_SHMFD);
+    }
+
+    /**
+     * From now on the back-end marks every guest page it writes in the log {@code fd}
+     * ({@code size} bytes, one bit per page): SET_LOG_BASE, then SET_FEATURES with
+     * VHOST_F_LOG_ALL. A back-end restarted meanwhile gets the same log on reconnect.
+     */
+    public synchronized void startDirtyLog(int fd, long size) {
+        if (!canLog()) throw new VhostUserException(options.name + ": the back-end cannot log its writes");
+        logFd = fd;
+        logSize = size;
+        if (!guarded("SET_LOG_BASE", () -> sendLog(conn, protocol))) {
+            log.warn("{}: back-end unreachable; its log starts when it reconnects", options.name);
+        }
+    }
+
+    /** Back to no logging (the migration ended, or failed). */
+    public synchronized void stopDirtyLog() {
+        if (logFd < 0) return;
+        logFd = -1;
+        if (driverFeatures != null) {
+            guarded("SET_FEATURES", () -> send(VhostUserRequest.SET_FEATURES, VhostUserMessage.u64(ackedFeatures(driverFeatures))));
+        }
+    }
+
+    private void sendLog(VhostUserConnection c, long proto) {
+        byte[] payload = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(logSize).putLong(0).array();
+        c.send(VhostUserMessage.request(VhostUserRequest.SET_LOG_BASE, payload, logFd));
+        reply(c, VhostUserRequest.SET_LOG_BASE);
+        if (driverFeatures != null) send(c, VhostUserRequest.SET_FEATURES, VhostUserMessage.u64(ackedFeatures(driverFeatures)), proto);
     }
 
     @Override
@@ -551,6 +594,7 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
             }
             boolean configChanged = !Arrays.equals(config, p.config) && ProtocolFeatures.has(p.protocol, ProtocolFeatures.CONFIG);
             if (configChanged) config = p.config;
+            if (logFd >= 0 && canLog()) sendLog(c, protocol);
             if (driverFeatures != null) send(VhostUserRequest.SET_FEATURES, VhostUserMessage.u64(ackedFeatures(driverFeatures)));
             for (QueueSetup s : started) {
                 if (s == null) continue;

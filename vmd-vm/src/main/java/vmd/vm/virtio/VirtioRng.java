@@ -42,6 +42,13 @@ public final class VirtioRng implements VirtioDevice {
     private final Entropy entropy;
     private DeviceEvents events;
     private Worker worker;
+    /** While the VM migrates: the pages this device writes (the vm process's own log). */
+    private volatile vmd.virtio.DirtyLog dirtyLog = vmd.virtio.DirtyLog.NONE;
+
+    public synchronized void setDirtyLog(vmd.virtio.DirtyLog log) {
+        dirtyLog = log == null ? vmd.virtio.DirtyLog.NONE : log;
+        if (worker != null && worker.queue != null) worker.queue.setDirtyLog(dirtyLog); // marks from the next used element on
+    }
 
     /** Entropy read from {@code source} (e.g. /dev/urandom opened by the parent). */
     public VirtioRng(GuestMemory memory, InputStream source) {
@@ -135,6 +142,7 @@ public final class VirtioRng implements VirtioDevice {
         final QueueSetup setup;
         final RingThread thread;
         volatile int nextAvail;
+        volatile VirtQueue queue;
         final byte[] scratch = new byte[4096];
 
         Worker(QueueSetup setup) {
@@ -154,6 +162,8 @@ public final class VirtioRng implements VirtioDevice {
             try {
                 queue = new VirtQueue(memory, setup.size(), setup.descAddress(), setup.driverAddress(),
                         setup.deviceAddress(), setup.features(), setup.nextAvail());
+                this.queue = queue;
+                queue.setDirtyLog(dirtyLog); // after publishing it, so a log set meanwhile is not missed
             } catch (VirtQueueException e) {
                 fail("queue setup: " + e.getMessage());
                 broken = true;
