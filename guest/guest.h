@@ -95,6 +95,7 @@ struct e820 { u64 addr, size; u32 type; } __attribute__((packed));
 extern struct e820 e820_map[128];
 extern int e820_count;
 extern char cmdline[2048];
+u64 cmdline_u64(const char *key, u64 dflt);	/* lib.c: key=N on the command line */
 extern u64 acpi_rsdp_hint;
 u64 ram_bytes(void);
 

@@ -225,3 +225,34 @@ void udelay(u64 us)
 	while ((i64)(rdtsc() - end) < 0)
 		cpu_relax();
 }
+
+/* key=N (decimal, or 0x hex) as a word of the kernel command line. */
+u64 cmdline_u64(const char *key, u64 dflt)
+{
+	size_t kl = strlen(key);
+	for (const char *p = cmdline; *p; p++) {
+		if ((p != cmdline && p[-1] != ' ') || strncmp(p, key, kl))
+			continue;
+		p += kl;
+		u64 v = 0;
+		int base = 10, digits = 0;
+		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+			base = 16;
+			p += 2;
+		}
+		for (;; p++, digits++) {
+			int d;
+			if (*p >= '0' && *p <= '9')
+				d = *p - '0';
+			else if (base == 16 && *p >= 'a' && *p <= 'f')
+				d = *p - 'a' + 10;
+			else if (base == 16 && *p >= 'A' && *p <= 'F')
+				d = *p - 'A' + 10;
+			else
+				break;
+			v = v * base + d;
+		}
+		return digits ? v : dflt;
+	}
+	return dflt;
+}

@@ -163,6 +163,7 @@ struct command {
 int cmd_net(char *why, int whylen);	/* net.c */
 int cmd_link(char *why, int whylen);	/* net.c */
 int cmd_netsoak(char *why, int whylen);	/* net.c */
+int cmd_dirty(char *why, int whylen);	/* dirty.c */
 
 static const struct command commands[] = {
 	{ "help", cmd_help, "list commands" },
@@ -175,6 +176,7 @@ static const struct command commands[] = {
 	{ "net", cmd_net, "DHCP, ARP and ping the router through virtio-net, then send UDP" },
 	{ "netsoak", cmd_netsoak, "virtio-net: UDP echo transfer with retries until a key is typed" },
 	{ "link", cmd_link, "virtio-net link state from the config space" },
+	{ "dirty", cmd_dirty, "rewrite memory at vmdtest.dirty_rate MiB/s until a key is typed" },
 	{ "count", cmd_count, "print a counter every 100 ms until a key is typed" },
 	{ "bench", cmd_bench, "time VMM exits and CPL 0 / CPL 3 execution" },
 	{ "poweroff", cmd_poweroff, "ACPI S5 through the FADT's PM1a_CNT" },
