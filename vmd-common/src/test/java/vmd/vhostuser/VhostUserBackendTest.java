@@ -134,7 +134,7 @@ class VhostUserBackendTest {
     @Test
     void probeAnswers() {
         fe.send(VhostUserMessage.request(VhostUserRequest.SET_OWNER));
-        assertEquals(EchoDevice.FEATURES | F_PROTOCOL, call(VhostUserRequest.GET_FEATURES, null).u64());
+        assertEquals(EchoDevice.FEATURES | F_PROTOCOL | VhostUserBackend.F_LOG_ALL, call(VhostUserRequest.GET_FEATURES, null).u64());
         assertEquals(VhostUserBackend.PROTOCOL_FEATURES, call(VhostUserRequest.GET_PROTOCOL_FEATURES, null).u64());
         assertEquals(2, call(VhostUserRequest.GET_QUEUE_NUM, null).u64());
     }

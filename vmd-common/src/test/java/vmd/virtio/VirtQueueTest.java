@@ -62,6 +62,23 @@ class VirtQueueTest {
         assertEquals(1, q.nextAvail());
     }
 
+    /** While migrating, a used chain marks its writable buffers whole and the used ring, never its readable ones. */
+    @Test
+    void aDirtyLogSeesEveryPageTheDeviceMayHaveWritten() throws Exception {
+        Rings r = fresh(8);
+        r.desc(0, 0x20000, 5, N, 1);
+        r.desc(1, 0x30ff0, 0x20, W | N, 2); // straddles pages 0x30 and 0x31
+        r.desc(2, 0x35000, 1, W, 0);
+        r.publish(0);
+        VirtQueue q = r.queue(V1);
+        java.util.TreeSet<Long> pages = new java.util.TreeSet<>();
+        q.setDirtyLog((gpa, len) -> {
+            for (long p = gpa >>> 12; p <= (gpa + len - 1) >>> 12; p++) pages.add(p);
+        });
+        q.pushUsed(q.pop(), 1); // reports 1 byte written: the log still takes both buffers whole
+        assertEquals(new java.util.TreeSet<>(java.util.List.of(0x30L, 0x31L, 0x35L, 0xaL)), pages);
+    }
+
     @Test
     void followsAnIndirectTable() throws Exception {
         Rings r = fresh(4);

@@ -36,8 +36,13 @@ import vmd.vm.virtio.VirtioRng;
 final class LiveMigration {
     private static final Logger log = LoggerFactory.getLogger(LiveMigration.class);
     static final int MAX_ROUNDS = 30;
-    /** What the stop-and-copy may take, as QEMU's default downtime limit. */
+    /** What the stop-and-copy may take at most, as QEMU's default downtime limit. */
     static final long DOWNTIME_BUDGET_NANOS = 300_000_000L;
+    /**
+     * While the rounds still shrink, go on until the rest would take this long to send:
+     * a round costs the guest nothing, the last one is all downtime.
+     */
+    static final long FINAL_ROUND_NANOS = 5_000_000L;
     private static final long PAGE = MappedRegion.PAGE_SIZE;
     private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
 
@@ -101,13 +106,17 @@ final class LiveMigration {
             sendAllPages();
             int rounds = 1;
             long[][] dirty;
+            long previous = Long.MAX_VALUE;
             while (true) {
                 double bytesPerNano = (out.transferred() - before) / (double) Math.max(1, System.nanoTime() - roundStart);
                 dirty = takeDirty();
                 long count = count(dirty);
-                long budgetPages = (long) (bytesPerNano * DOWNTIME_BUDGET_NANOS / PAGE);
-                log.debug("migration round {}: {} pages dirty, budget {} pages", rounds, count, budgetPages);
-                if (count <= budgetPages || rounds >= MAX_ROUNDS) break;
+                double sendNanos = count * PAGE / Math.max(bytesPerNano, 1e-3);
+                log.debug("migration round {}: {} pages dirty, {} ms to send", rounds, count, (long) (sendNanos / 1e6));
+                boolean small = sendNanos <= FINAL_ROUND_NANOS;
+                boolean stalled = count >= previous && sendNanos <= DOWNTIME_BUDGET_NANOS; // the guest dirties as fast as we send
+                if (small || stalled || rounds >= MAX_ROUNDS) break;
+                previous = count;
                 roundStart = System.nanoTime();
                 before = out.transferred();
                 send(dirty);
@@ -116,15 +125,21 @@ final class LiveMigration {
             long pausedAt = System.nanoTime();
             m.stop();
             stopped = true;
+            long quiesced = System.nanoTime();
             long[][] last = takeDirty();
             or(dirty, last);
+            long lastPages = count(dirty);
             send(dirty);
+            long pagesDone = System.nanoTime();
             MigrationStream.writeTag(out, MigrationStream.STATE);
             m.state().writeTo(out);
+            long stateDone = System.nanoTime();
             MigrationStream.expectAck(out, "STATE");
             long now = System.nanoTime();
-            return new Result((ready - t0) / 1_000_000, (now - ready) / 1_000_000, (now - pausedAt) / 1_000_000, out.transferred(),
-                    rounds + 1, pagesSent);
+            log.info("migration downtime {} ms: stop {} ms, last {} pages {} ms, state {} ms, destination's restore {} ms",
+                    ms(now - pausedAt), ms(quiesced - pausedAt), lastPages, ms(pagesDone - quiesced), ms(stateDone - pagesDone),
+                    ms(now - stateDone));
+            return new Result(ms(ready - t0), ms(now - ready), ms(now - pausedAt), out.transferred(), rounds + 1, pagesSent);
         } catch (RuntimeException e) {
             stopLogging();
             if (stopped) m.resume();
@@ -204,6 +219,10 @@ final class LiveMigration {
             out.write(r.hostAddress() + first * PAGE, n * PAGE);
             pagesSent += n;
         }
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
     }
 
     private static long count(long[][] dirty) {

@@ -390,7 +390,9 @@ public final class Machine implements PowerControl {
                 stream.unread(magic);
                 in = vmd.vm.snapshot.SnapshotReader.read(stream, memory, check);
             }
+            long applyFrom = System.nanoTime();
             restoreState(in);
+            log.debug("vm {}: state applied in {} ms", params.name(), (System.nanoTime() - applyFrom) / 1_000_000);
         } catch (RuntimeException e) {
             if (live) answerQuietly(stream, 1, e.getMessage());
             Fds.closeQuietly(fd);

@@ -158,7 +158,7 @@ public final class VhostUserFrontendDevice implements VirtioDevice {
         }
         this.queueCount = p.queueCount;
         this.backendFeatures = p.features;
-        this.offered = p.features & ~F_PROTOCOL;
+        this.offered = p.features & ~(F_PROTOCOL | F_LOG_ALL); // LOG_ALL is for migration, not the guest
         this.protocol = p.protocol;
         this.config = p.config;
         this.errFds = new int[queueCount];
