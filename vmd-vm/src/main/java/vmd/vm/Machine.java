@@ -82,6 +82,8 @@ public final class Machine implements PowerControl {
     private CmosRtc rtc;
     private I8042 i8042;
     private FwCfg fwCfg;
+    /** vCPUs created for a restore before their state arrives. */
+    private final List<Vcpu> prepared = new ArrayList<>();
     /** Each vCPU's CPUID table as set, for a snapshot. */
     private final List<CpuidTable> cpuids = new ArrayList<>();
     /** Sends one snapshot at a time. */
@@ -378,6 +380,14 @@ public final class Machine implements PowerControl {
                 throw new vmd.vm.snapshot.SnapshotException("the snapshot of " + from[0] + " does not fit this VM: " + String.join("; ", diff));
             }
             for (int id = 0; id < params.vcpus(); id++) cpuids.add(MachineSnapshot.cpuid(state, id, supported));
+            // What needs no state is done now, while a live migration's rounds still run:
+            // the vCPUs with their CPUID, and the classes the restore uses, loaded.
+            for (int id = 0; id < params.vcpus(); id++) {
+                Vcpu vcpu = vm.createVcpu(id);
+                vcpu.setCpuid(cpuids.get(id));
+                prepared.add(vcpu);
+            }
+            MachineSnapshot.preload();
         };
         vmd.vm.snapshot.StreamFd stream = new vmd.vm.snapshot.StreamFd(fd);
         byte[] magic = stream.read(8);
@@ -415,16 +425,18 @@ public final class Machine implements PowerControl {
 
     /** vCPUs, chips and devices from {@code in}; guest memory is already in place. */
     private void restoreState(vmd.vm.snapshot.SnapshotReader in) {
+        long t0 = System.nanoTime();
         VcpuExits exits = new VcpuExits(this, ports, mmio);
-        for (int id = 0; id < params.vcpus(); id++) {
-            CpuidTable cpuid = cpuids.get(id);
-            Vcpu vcpu = vm.createVcpu(id);
-            vcpu.setCpuid(cpuid);
+        for (Vcpu vcpu : prepared) {
             MachineSnapshot.restoreCpu(in, vcpu);
             vcpus.add(new VcpuThread(vcpu, exits, t -> fail("vcpu " + vcpu.id() + ": " + t)));
         }
+        long t1 = System.nanoTime();
         MachineSnapshot.restoreChips(in, vm);
+        long t2 = System.nanoTime();
         devices().forEach(in::restoreDevice);
+        log.info("vm {}: state applied: vcpus {} us, chips {} us, devices {} us", params.name(), (t1 - t0) / 1000,
+                (t2 - t1) / 1000, (System.nanoTime() - t2) / 1000);
         if (!in.unusedDevices().isEmpty()) {
             throw new vmd.vm.snapshot.SnapshotException("the snapshot has devices this VM lacks: " + in.unusedDevices());
         }

@@ -48,12 +48,21 @@ public record VcpuState(byte[] regs, byte[] sregs, byte[] xsave, byte[] xcrs, lo
         else v.setState("KVM_SET_FPU", KVM_SET_FPU, xsave);
         if (xcrs.length == XCRS) v.setState("KVM_SET_XCRS", KVM_SET_XCRS, xcrs);
         long deadline = 0;
+        java.util.List<long[]> rest = new java.util.ArrayList<>();
         for (long[] m : msrs) {
-            if (m[0] == MSR_TSC_DEADLINE) {
-                deadline = m[1];
-                continue;
+            if (m[0] == MSR_TSC_DEADLINE) deadline = m[1];
+            else rest.add(m);
+        }
+        // one KVM_SET_MSRS for all; it stops at the first it refuses, which is skipped
+        int from = 0;
+        while (from < rest.size()) {
+            long[][] batch = rest.subList(from, rest.size()).toArray(new long[0][]);
+            int set = v.setMsrs(batch);
+            if (set < batch.length) {
+                long[] refused = batch[set];
+                log.warn("vcpu {}: KVM refused MSR 0x{} = 0x{}", v.id(), Long.toHexString(refused[0]), Long.toHexString(refused[1]));
             }
-            if (v.setMsrs(new long[][] {m}) != 1) log.warn("vcpu {}: KVM refused MSR 0x{} = 0x{}", v.id(), Long.toHexString(m[0]), Long.toHexString(m[1]));
+            from += set + 1;
         }
         v.setState("KVM_SET_MP_STATE", KVM_SET_MP_STATE, mpState);
         v.setState("KVM_SET_LAPIC", KVM_SET_LAPIC, lapic);

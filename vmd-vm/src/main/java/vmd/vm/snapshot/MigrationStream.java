@@ -14,6 +14,7 @@ import java.util.Arrays;
  *     HELLO  a snapshot stream (SnapshotFormat) with the MACHINE and CPUID sections only
  *     PAGES  u64 guest address, u32 page count, then count * 4096 bytes
  *     STATE  a snapshot stream with every section but MEMORY (the pages went before)
+ *     SYNC   nothing: the destination answers once it has taken every record before it
  *   destination: ACK records (u32 tag, u32 code, u32 length, message) after HELLO
  *     (0: this VM can take the stream) and after STATE (0: the guest runs here)
  * </pre>
@@ -23,7 +24,7 @@ import java.util.Arrays;
 public final class MigrationStream {
     public static final byte[] MAGIC = {'V', 'M', 'D', 'M', 'I', 'G', 'R', 0};
     public static final int VERSION = 1;
-    public static final int HELLO = 1, PAGES = 2, STATE = 3, ACK = 4;
+    public static final int HELLO = 1, PAGES = 2, STATE = 3, ACK = 4, SYNC = 5;
     /** Pages in one PAGES record at most: 1 MiB. */
     public static final int MAX_RUN = 256;
 
