@@ -339,6 +339,7 @@ public final class Machine implements PowerControl {
 
     /** The sections that say what machine this is: its shape and each vCPU's CPUID. */
     private vmd.vm.snapshot.SnapshotWriter helloWriter() {
+        kvm.msrIndexList(); // asked now: the stop-and-copy reuses it
         vmd.vm.snapshot.SnapshotWriter out = new vmd.vm.snapshot.SnapshotWriter();
         vmd.vm.snapshot.StateWriter machine = new vmd.vm.snapshot.StateWriter().string(params.name());
         shape().write(machine);
@@ -393,6 +394,7 @@ public final class Machine implements PowerControl {
         byte[] magic = stream.read(8);
         boolean live = vmd.vm.snapshot.MigrationStream.isMigration(magic);
         vmd.vm.snapshot.SnapshotReader in;
+        long applyFrom;
         try {
             if (live) {
                 in = MigrationReceiver.receive(stream, memory, check);
@@ -400,15 +402,17 @@ public final class Machine implements PowerControl {
                 stream.unread(magic);
                 in = vmd.vm.snapshot.SnapshotReader.read(stream, memory, check);
             }
-            long applyFrom = System.nanoTime();
+            applyFrom = System.nanoTime();
             restoreState(in);
-            log.debug("vm {}: state applied in {} ms", params.name(), (System.nanoTime() - applyFrom) / 1_000_000);
         } catch (RuntimeException e) {
             if (live) answerQuietly(stream, 1, e.getMessage());
             Fds.closeQuietly(fd);
             throw e;
         }
-        if (live) answerQuietly(stream, 0, "running"); // the source ends its VM on this answer
+        if (live) {
+            answerQuietly(stream, 0, "running"); // the source ends its VM on this answer
+            log.info("vm {}: answered the migration {} us after its state arrived", params.name(), (System.nanoTime() - applyFrom) / 1000);
+        }
         Fds.closeQuietly(fd);
         log.info("vm {}: restored from {} of {}: {} MiB, {} pages of guest memory, in {} ms", params.name(),
                 live ? "a live migration" : "a snapshot", from[0], stream.transferred() >> 20, in.pagesRead(),
@@ -435,7 +439,7 @@ public final class Machine implements PowerControl {
         MachineSnapshot.restoreChips(in, vm);
         long t2 = System.nanoTime();
         devices().forEach(in::restoreDevice);
-        log.info("vm {}: state applied: vcpus {} us, chips {} us, devices {} us", params.name(), (t1 - t0) / 1000,
+        log.debug("vm {}: state applied: vcpus {} us, chips {} us, devices {} us", params.name(), (t1 - t0) / 1000,
                 (t2 - t1) / 1000, (System.nanoTime() - t2) / 1000);
         if (!in.unusedDevices().isEmpty()) {
             throw new vmd.vm.snapshot.SnapshotException("the snapshot has devices this VM lacks: " + in.unusedDevices());

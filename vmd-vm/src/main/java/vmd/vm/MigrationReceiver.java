@@ -44,7 +44,7 @@ final class MigrationReceiver {
                 case MigrationStream.STATE -> {
                     long t0 = System.nanoTime();
                     SnapshotReader state = SnapshotReader.read(in, memory, r -> {}, false);
-                    log.info("migration: state read in {} us, {} pages since the last round",
+                    log.debug("migration: state read in {} us, {} pages since the last round",
                             (System.nanoTime() - t0) / 1000, pagesSinceSync);
                     return state;
                 }

@@ -63,8 +63,15 @@ public final class Kvm implements AutoCloseable {
         return CpuidTable.read(p);
     }
 
-    /** The MSRs KVM can save and restore for a vCPU (KVM_GET_MSR_INDEX_LIST). */
-    public int[] msrIndexList() {
+    private int[] msrIndexList;
+
+    /** The MSRs KVM can save and restore for a vCPU (KVM_GET_MSR_INDEX_LIST), asked once: a migration's stop needs it. */
+    public synchronized int[] msrIndexList() {
+        if (msrIndexList == null) msrIndexList = readMsrIndexList();
+        return msrIndexList.clone();
+    }
+
+    private int[] readMsrIndexList() {
         int max = 1024;
         MemorySegment p = Native.allocate(4 + 4L * max);
         p.set(U32, 0, max);
