@@ -68,7 +68,7 @@ def vmd_round(a, r):
                 f.write(conf(disabled))
             sock = os.path.join(d, "vmd.sock")
             log = open(os.path.join(d, "vmd.log"), "wb")
-            p = subprocess.Popen(a.netns + [a.vmd, "-d", "-f", os.path.join(d, "vm.conf"), "-s", sock],
+            p = subprocess.Popen(a.netns + [a.vmd, "-d", "-v", "-f", os.path.join(d, "vm.conf"), "-s", sock],
                                  stdout=log, stderr=subprocess.STDOUT)
             daemons.append(p)
             socks.append(sock)

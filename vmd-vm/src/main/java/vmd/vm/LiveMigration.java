@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.memory.GuestMemory;
 import vmd.memory.MappedRegion;
+import vmd.memory.NonZeroPages;
 import vmd.sys.Fds;
 import vmd.sys.Mman;
 import vmd.virtio.DirtyBitmap;
@@ -44,7 +45,6 @@ final class LiveMigration {
      */
     static final long FINAL_ROUND_NANOS = 5_000_000L;
     private static final long PAGE = MappedRegion.PAGE_SIZE;
-    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
 
     /** What the migration needs of the machine. */
     interface Machine {
@@ -189,15 +189,7 @@ final class LiveMigration {
 
     private void sendAllPages() {
         List<MappedRegion> regions = m.memory().regions();
-        for (MappedRegion r : regions) {
-            long pages = r.region().size() / PAGE;
-            long[] bits = new long[(int) ((pages + 63) / 64)];
-            MemorySegment seg = r.segment();
-            for (long p = 0; p < pages; p++) {
-                if (seg.asSlice(p * PAGE, PAGE).mismatch(ZERO_PAGE) != -1) bits[(int) (p >>> 6)] |= 1L << (p & 63);
-            }
-            sendRegion(r, bits);
-        }
+        for (MappedRegion r : regions) sendRegion(r, NonZeroPages.of(m.memory(), r));
     }
 
     /** Per region, the pages written since the last call by vCPUs or devices. */

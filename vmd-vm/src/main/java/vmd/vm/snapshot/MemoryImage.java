@@ -1,9 +1,9 @@
 package vmd.vm.snapshot;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import vmd.memory.GuestMemory;
+import vmd.memory.NonZeroPages;
 import vmd.memory.MappedRegion;
 import vmd.memory.MemoryRegion;
 
@@ -20,7 +20,6 @@ import vmd.memory.MemoryRegion;
  */
 public final class MemoryImage {
     static final long PAGE = MappedRegion.PAGE_SIZE;
-    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
 
     private final GuestMemory memory;
     private final List<long[]> bitmaps = new ArrayList<>();
@@ -31,15 +30,8 @@ public final class MemoryImage {
         this.memory = memory;
         present = new long[memory.regions().size()];
         for (int r = 0; r < memory.regions().size(); r++) {
-            MemorySegment seg = memory.regions().get(r).segment();
-            long pages = seg.byteSize() / PAGE;
-            long[] bits = new long[(int) ((pages + 63) / 64)];
-            for (long p = 0; p < pages; p++) {
-                if (seg.asSlice(p * PAGE, PAGE).mismatch(ZERO_PAGE) != -1) {
-                    bits[(int) (p >>> 6)] |= 1L << (p & 63);
-                    present[r]++;
-                }
-            }
+            long[] bits = NonZeroPages.of(memory, memory.regions().get(r));
+            present[r] = NonZeroPages.count(bits);
             bitmaps.add(bits);
         }
     }
