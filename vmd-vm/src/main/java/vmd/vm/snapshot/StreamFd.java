@@ -15,6 +15,9 @@ public final class StreamFd {
     private long transferred;
     /** Bytes given back by {@link #unread}, served before the descriptor. */
     private byte[] pushedBack = new byte[0];
+    /** Native memory for headers and state sections, reused: a migration makes ~100k small reads. */
+    private final MemorySegment scratch = Native.allocate(SCRATCH);
+    private static final int SCRATCH = 64 * 1024;
 
     public StreamFd(int fd) {
         this.fd = fd;
@@ -29,7 +32,7 @@ public final class StreamFd {
     }
 
     public void write(byte[] b) {
-        MemorySegment p = Native.allocate(Math.max(1, b.length));
+        MemorySegment p = b.length <= SCRATCH ? scratch : Native.allocate(b.length);
         MemorySegment.copy(b, 0, p, ValueLayout.JAVA_BYTE, 0, b.length);
         write(p.address(), b.length);
     }
@@ -54,7 +57,7 @@ public final class StreamFd {
     }
 
     public byte[] read(int length) {
-        MemorySegment p = Native.allocate(Math.max(1, length));
+        MemorySegment p = length <= SCRATCH ? scratch : Native.allocate(length);
         read(p.address(), length);
         return p.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
     }
