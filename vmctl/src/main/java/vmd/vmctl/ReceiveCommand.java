@@ -1,8 +1,6 @@
 package vmd.vmctl;
 
-import java.util.ArrayList;
 import java.util.List;
-import vmd.imsg.ImsgType;
 import vmd.imsg.VmOpResult;
 
 /**
@@ -23,23 +21,8 @@ class ReceiveCommand implements Command {
 
     @Override
     public int run(Vmctl ctl, List<String> argv) {
-        List<String> args = new ArrayList<>(argv);
-        String live = StreamCommand.option(args, "-l");
-        StreamCommand.oneArgument(args);
-        int fd;
-        if (live == null) {
-            StreamCommand.refuseTerminal(0, "standard input");
-            fd = 0;
-        } else {
-            fd = StreamCommand.accept(live);
-        }
-        try {
-            VmOpResult r = StreamCommand.run(ctl, args.get(0), ImsgType.RECEIVE_VM_REQUEST, ImsgType.RECEIVE_VM_RESPONSE, fd, 0);
-            if (r.code() != 0) throw new VmctlException("receive vm command failed: " + VmOpCommand.strerror(r));
-            ctl.warn("received vm " + r.id() + " successfully, tty " + r.tty());
-            return 0;
-        } finally {
-            if (live != null) vmd.sys.Fds.closeQuietly(fd);
-        }
+        VmOpResult r = StreamCommand.run(ctl, argv, StreamCommand.Side.RECEIVE);
+        ctl.warn("received vm " + r.id() + " successfully, tty " + r.tty());
+        return 0;
     }
 }

@@ -1,9 +1,6 @@
 package vmd.vmctl;
 
-import java.util.ArrayList;
 import java.util.List;
-import vmd.imsg.ImsgType;
-import vmd.imsg.VmOp;
 import vmd.imsg.VmOpResult;
 
 /**
@@ -24,24 +21,8 @@ class SendCommand implements Command {
 
     @Override
     public int run(Vmctl ctl, List<String> argv) {
-        List<String> args = new ArrayList<>(argv);
-        String live = StreamCommand.option(args, "-l");
-        StreamCommand.oneArgument(args);
-        int fd;
-        if (live == null) {
-            StreamCommand.refuseTerminal(1, "standard output");
-            fd = 1;
-        } else {
-            fd = StreamCommand.connect(live);
-        }
-        try {
-            VmOpResult r = StreamCommand.run(ctl, args.get(0), ImsgType.SEND_VM_REQUEST, ImsgType.SEND_VM_RESPONSE, fd,
-                    live == null ? 0 : VmOp.LIVE);
-            if (r.code() != 0) throw new VmctlException("send vm command failed: " + VmOpCommand.strerror(r));
-            ctl.warn("sent vm " + r.id() + " successfully" + (r.message().isEmpty() ? "" : " (" + r.message() + ")"));
-            return 0;
-        } finally {
-            if (live != null) vmd.sys.Fds.closeQuietly(fd);
-        }
+        VmOpResult r = StreamCommand.run(ctl, argv, StreamCommand.Side.SEND);
+        ctl.warn("sent vm " + r.id() + " successfully" + (r.message().isEmpty() ? "" : " (" + r.message() + ")"));
+        return 0;
     }
 }

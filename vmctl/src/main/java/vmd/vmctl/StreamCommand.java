@@ -3,6 +3,7 @@ package vmd.vmctl;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import vmd.imsg.Imsg;
 import vmd.imsg.ImsgType;
@@ -16,6 +17,50 @@ import vmd.imsg.VmOpResult;
  */
 final class StreamCommand {
     private StreamCommand() {}
+
+    /** Which way the stream goes: the stdio descriptor, how a live stream connects, the messages. */
+    enum Side {
+        SEND("send", 1, "standard output", ImsgType.SEND_VM_REQUEST, ImsgType.SEND_VM_RESPONSE),
+        RECEIVE("receive", 0, "standard input", ImsgType.RECEIVE_VM_REQUEST, ImsgType.RECEIVE_VM_RESPONSE);
+
+        final String verb;
+        final int stdio;
+        final String stdioName;
+        final ImsgType request, response;
+
+        Side(String verb, int stdio, String stdioName, ImsgType request, ImsgType response) {
+            this.verb = verb;
+            this.stdio = stdio;
+            this.stdioName = stdioName;
+            this.request = request;
+            this.response = response;
+        }
+    }
+
+    /**
+     * {@code [-l host:port] vm}: the stream on stdio, or with -l on a TCP connection (the
+     * sender connects, the receiver waits for it). Returns vmd's successful answer.
+     */
+    static VmOpResult run(Vmctl ctl, List<String> argv, Side side) {
+        List<String> args = new ArrayList<>(argv);
+        String live = option(args, "-l");
+        oneArgument(args);
+        int fd;
+        if (live == null) {
+            refuseTerminal(side.stdio, side.stdioName);
+            fd = side.stdio;
+        } else {
+            fd = side == Side.SEND ? connect(live) : accept(live);
+        }
+        try {
+            int flags = live != null && side == Side.SEND ? VmOp.LIVE : 0;
+            VmOpResult r = run(ctl, args.get(0), side.request, side.response, fd, flags);
+            if (r.code() != 0) throw new VmctlException(side.verb + " vm command failed: " + VmOpCommand.strerror(r));
+            return r;
+        } finally {
+            if (live != null) vmd.sys.Fds.closeQuietly(fd);
+        }
+    }
 
     static VmOpResult run(Vmctl ctl, String vm, ImsgType request, ImsgType response, int stdioFd, int flags) {
         try (ControlClient c = ctl.connect()) {

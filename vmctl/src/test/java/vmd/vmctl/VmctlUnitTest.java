@@ -92,6 +92,27 @@ class VmctlUnitTest {
     }
 
     @Test
+    void sendAndReceiveCheckTheirArgumentsBeforeAnyConnection() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(1, vmctl(err, "send"));
+        assertTrue(err.toString().contains("usage:\tvmctl [-v] send [-l host:port] id"), err.toString());
+        err.reset();
+        assertEquals(1, vmctl(err, "receive", "a", "b"));
+        assertTrue(err.toString().contains("usage:\tvmctl [-v] receive [-l host:port] name"), err.toString());
+        err.reset();
+        assertEquals(1, vmctl(err, "send", "web", "-l"));
+        assertTrue(err.toString().contains("usage:\tvmctl [-v] send"), err.toString());
+        err.reset();
+        assertEquals(1, vmctl(err, "send", "-l", "no-port", "web"));
+        assertTrue(err.toString().startsWith("vmctl: "), err.toString());
+        assertTrue(err.toString().contains("no-port"), err.toString());
+        err.reset();
+        // nothing listens on port 1 of loopback: refused before vmd is asked anything
+        assertEquals(1, vmctl(err, "-s", dir.resolve("none").toString(), "send", "-l", "127.0.0.1:1", "web"));
+        assertTrue(err.toString().startsWith("vmctl: ") && !err.toString().contains("connect: " + dir), err.toString());
+    }
+
+    @Test
     void createMakesSparseRawImages() throws Exception {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Path img = dir.resolve("disk.img");

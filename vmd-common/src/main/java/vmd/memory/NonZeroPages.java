@@ -13,6 +13,8 @@ import vmd.sys.Native;
 public final class NonZeroPages {
     private static final int SEEK_DATA = 3, SEEK_HOLE = 4, ENXIO = 6;
     private static final long PAGE = MappedRegion.PAGE_SIZE;
+    /** The longest run {@link #forEachRun} reports: 256 pages, what one stream record carries. */
+    public static final int MAX_RUN = 256;
     private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
 
     private NonZeroPages() {}
@@ -38,6 +40,25 @@ public final class NonZeroPages {
             at = Math.max(hole, data + PAGE);
         }
         return bits;
+    }
+
+    /** What {@link #forEachRun} calls with a run of set bits. */
+    public interface Run {
+        void accept(long firstPage, long pages);
+    }
+
+    /** Calls {@code run} for each maximal run of set bits among the first {@code pages}, cut at {@code MAX_RUN} pages (1 MiB). */
+    public static void forEachRun(long[] bits, long pages, Run run) {
+        long p = 0;
+        while (p < pages) {
+            if ((bits[(int) (p >>> 6)] & (1L << (p & 63))) == 0) {
+                p++;
+                continue;
+            }
+            long first = p;
+            while (p < pages && p - first < MAX_RUN && (bits[(int) (p >>> 6)] & (1L << (p & 63))) != 0) p++;
+            run.accept(first, p - first);
+        }
     }
 
     public static long count(long[] bits) {

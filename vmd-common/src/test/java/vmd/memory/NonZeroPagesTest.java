@@ -45,4 +45,18 @@ class NonZeroPagesTest {
         expected[0] = 1L << 3;
         assertArrayEquals(expected, high);
     }
+
+    @Test
+    void runsAreMaximalAndCutAtTheLongestRecord() {
+        long pages = 1024;
+        long[] bits = new long[16];
+        bits[0] = 0b1110L; // pages 1-3
+        for (int w = 2; w < 8; w++) bits[w] = -1L; // pages 128-511: 384 pages
+        java.util.List<long[]> runs = new java.util.ArrayList<>();
+        NonZeroPages.forEachRun(bits, pages, (first, n) -> runs.add(new long[] {first, n}));
+        assertEquals(3, runs.size());
+        assertArrayEquals(new long[] {1, 3}, runs.get(0));
+        assertArrayEquals(new long[] {128, NonZeroPages.MAX_RUN}, runs.get(1));
+        assertArrayEquals(new long[] {128 + NonZeroPages.MAX_RUN, 384 - NonZeroPages.MAX_RUN}, runs.get(2));
+    }
 }

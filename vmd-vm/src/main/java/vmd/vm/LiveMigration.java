@@ -210,20 +210,11 @@ final class LiveMigration {
     }
 
     private void sendRegion(MappedRegion r, long[] bits) {
-        long pages = r.region().size() / PAGE;
-        long p = 0;
-        while (p < pages) {
-            if ((bits[(int) (p >>> 6)] & (1L << (p & 63))) == 0) {
-                p++;
-                continue;
-            }
-            long first = p;
-            while (p < pages && p - first < MigrationStream.MAX_RUN && (bits[(int) (p >>> 6)] & (1L << (p & 63))) != 0) p++;
-            int n = (int) (p - first);
-            MigrationStream.writePagesHeader(out, r.region().guestAddress() + first * PAGE, n);
+        NonZeroPages.forEachRun(bits, r.region().size() / PAGE, (first, n) -> {
+            MigrationStream.writePagesHeader(out, r.region().guestAddress() + first * PAGE, (int) n);
             out.write(r.hostAddress() + first * PAGE, n * PAGE);
             pagesSent += n;
-        }
+        });
     }
 
     private static long ms(long nanos) {

@@ -54,11 +54,15 @@ class SnapshotTest {
     }
 
     private static VmProcess receive(VmFixture f, Path file) throws Exception {
+        return receive(f, f.vm(), file);
+    }
+
+    private static VmProcess receive(VmFixture f, Vm vm, Path file) throws Exception {
         int fd = Fds.open(file.toString(), Fds.O_RDONLY);
         try {
             return f.onEvents(() -> {
-                f.registry().receive(f.vm(), fd);
-                return f.registry().process(f.vm());
+                f.registry().receive(vm, fd);
+                return f.registry().process(vm);
             });
         } finally {
             Fds.closeQuietly(fd);
@@ -120,15 +124,7 @@ class SnapshotTest {
             // the same name with twice the memory: the stream does not fit
             try (VmFixture f = new VmFixture()) {
                 Vm vm = f.onEvents(() -> f.registry().define(List.of(counting("snapbig", disk).memory(128L << 20).build()), null).get(0));
-                VmProcess p = f.onEvents(() -> {
-                    int fd = Fds.open(stream.toString(), Fds.O_RDONLY);
-                    try {
-                        f.registry().receive(vm, fd);
-                    } finally {
-                        Fds.closeQuietly(fd);
-                    }
-                    return f.registry().process(vm);
-                });
+                VmProcess p = receive(f, vm, stream);
                 VmTerminated end = p.end().get(60, TimeUnit.SECONDS);
                 assertEquals(VmTerminated.ExitKind.ERROR, end.kind());
                 assertTrue(end.reason().contains("memory 64M, this VM 128M"), end.reason());
@@ -139,15 +135,7 @@ class SnapshotTest {
             Files.write(stream, b);
             try (VmFixture f = new VmFixture()) {
                 Vm vm = f.onEvents(() -> f.registry().define(List.of(counting("snapbad", disk).build()), null).get(0));
-                VmProcess p = f.onEvents(() -> {
-                    int fd = Fds.open(stream.toString(), Fds.O_RDONLY);
-                    try {
-                        f.registry().receive(vm, fd);
-                    } finally {
-                        Fds.closeQuietly(fd);
-                    }
-                    return f.registry().process(vm);
-                });
+                VmProcess p = receive(f, vm, stream);
                 VmTerminated end = p.end().get(60, TimeUnit.SECONDS);
                 assertTrue(end.reason().contains("snapshot stream version 9; this vmd reads version 1"), end.reason());
             }

@@ -65,7 +65,7 @@ public final class MemoryImage {
             StateWriter w = new StateWriter().u64(region.region().guestAddress()).u64(size).u64(present[r]);
             out.write(w.toByteArray());
             out.write(bitmap);
-            forEachRun(bitmaps.get(r), size / PAGE, (first, count) -> out.write(region.hostAddress() + first * PAGE, count * PAGE));
+            NonZeroPages.forEachRun(bitmaps.get(r), size / PAGE, (first, count) -> out.write(region.hostAddress() + first * PAGE, count * PAGE));
         }
     }
 
@@ -95,29 +95,11 @@ public final class MemoryImage {
             long set = 0;
             for (long w : bits) set += Long.bitCount(w);
             if (set != count) throw new SnapshotException("snapshot memory region " + r + ": bitmap has " + set + " pages, header says " + count);
-            forEachRun(bits, size / PAGE, (first, n) -> in.read(local.hostAddress() + first * PAGE, n * PAGE));
+            NonZeroPages.forEachRun(bits, size / PAGE, (first, n) -> in.read(local.hostAddress() + first * PAGE, n * PAGE));
             pagesRead += count;
         }
         if (in.transferred() - start != sectionLength) throw new SnapshotException("snapshot memory section length does not match its contents");
         return pagesRead;
-    }
-
-    private interface Run {
-        void accept(long firstPage, long pages);
-    }
-
-    /** Calls {@code run} for each maximal run of set bits (up to 256 pages, 1 MiB, per call). */
-    private static void forEachRun(long[] bits, long pages, Run run) {
-        long p = 0;
-        while (p < pages) {
-            if ((bits[(int) (p >>> 6)] & (1L << (p & 63))) == 0) {
-                p++;
-                continue;
-            }
-            long first = p;
-            while (p < pages && p - first < 256 && (bits[(int) (p >>> 6)] & (1L << (p & 63))) != 0) p++;
-            run.accept(first, p - first);
-        }
     }
 
     private static byte[] toBytes(long[] bits, int length) {

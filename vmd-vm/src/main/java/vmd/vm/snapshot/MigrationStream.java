@@ -26,7 +26,7 @@ public final class MigrationStream {
     public static final int VERSION = 1;
     public static final int HELLO = 1, PAGES = 2, STATE = 3, ACK = 4, SYNC = 5;
     /** Pages in one PAGES record at most: 1 MiB. */
-    public static final int MAX_RUN = 256;
+    public static final int MAX_RUN = vmd.memory.NonZeroPages.MAX_RUN;
 
     private MigrationStream() {}
 
