@@ -18,9 +18,9 @@ import java.util.Map;
  * HTTP/1.1 by hand over a Unix or TCP socket, for tests that send what no client library
  * would (garbage, pipelined requests) and read exactly what the server answered.
  */
-final class RawHttp implements AutoCloseable {
-    record Response(int status, Map<String, String> headers, String body) {
-        String header(String name) {
+public final class RawHttp implements AutoCloseable {
+    public record Response(int status, Map<String, String> headers, String body) {
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
     }
@@ -32,29 +32,29 @@ final class RawHttp implements AutoCloseable {
         this.ch = ch;
     }
 
-    static RawHttp unix(Path socket) throws IOException {
+    public static RawHttp unix(Path socket) throws IOException {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(socket));
         return new RawHttp(ch);
     }
 
-    static RawHttp tcp(String host, int port) throws IOException {
+    public static RawHttp tcp(String host, int port) throws IOException {
         SocketAddress a = new InetSocketAddress(host, port);
         return new RawHttp(SocketChannel.open(a));
     }
 
-    RawHttp send(String text) throws IOException {
+    public RawHttp send(String text) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.ISO_8859_1));
         while (b.hasRemaining()) ch.write(b);
         return this;
     }
 
-    static String get(String path) {
+    public static String get(String path) {
         return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
     }
 
     /** One response: status line, headers, and Content-Length bytes of body (none for HEAD). */
-    Response read(boolean head) throws IOException {
+    public Response read(boolean head) throws IOException {
         String headerBlock = readUntil("\r\n\r\n");
         String[] lines = headerBlock.split("\r\n");
         int status = Integer.parseInt(lines[0].split(" ")[1]);
@@ -67,12 +67,12 @@ final class RawHttp implements AutoCloseable {
         return new Response(status, headers, new String(readBytes(length), StandardCharsets.UTF_8));
     }
 
-    Response read() throws IOException {
+    public Response read() throws IOException {
         return read(false);
     }
 
     /** Whether the server has closed the connection (reads to end of stream). */
-    boolean closedByServer() throws IOException {
+    public boolean closedByServer() throws IOException {
         ByteBuffer b = ByteBuffer.allocate(256);
         while (true) {
             int n = ch.read(b);
