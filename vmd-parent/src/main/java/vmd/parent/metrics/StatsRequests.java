@@ -50,15 +50,16 @@ public final class StatsRequests {
     /** A STATS_RESPONSE from the child (on its channel's reader thread). */
     public void answered(ImsgChannel ch, Imsg msg) {
         CompletableFuture<List<StatsSample>> answer = pending.get(msg.peerId());
+        if (answer == null) return; // after the scrape gave up on it, or never asked for
         StatsSamples samples;
         try {
             samples = msg.decode(StatsSamples::decode);
         } catch (ImsgProtocolException e) {
             log.warn("{}: stats dropped: {}", ch.peer(), e.getMessage());
-            if (answer != null) answer.completeExceptionally(e);
+            answer.completeExceptionally(e);
             return;
         }
-        if (answer != null) answer.complete(samples.samples()); // else: it came after the scrape gave up
+        answer.complete(samples.samples());
     }
 
     /** Requests waiting now (for tests: none may linger once answered or timed out). */
