@@ -6,7 +6,8 @@ set -eu
 
 packages="maven gcc make binutils util-linux iproute2
 	seabios qemu-utils qemu-system-x86 ipxe-qemu acpica-tools mandoc
-	busybox-static cpio zstd xz-utils ca-certificates kmod"
+	busybox-static cpio zstd xz-utils ca-certificates kmod
+	python3-prometheus-client"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

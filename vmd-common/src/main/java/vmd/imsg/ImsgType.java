@@ -107,7 +107,25 @@ public enum ImsgType {
     /** parent -> vmctl: {@link VmOpResult} once the VM runs from the stream, or why it does not. */
     RECEIVE_VM_RESPONSE(133, NONE),
     /** control -> vmctl: send the stream's descriptor now, as one byte with SCM_RIGHTS. No payload. */
-    STREAM_FD_READY(134, NONE);
+    STREAM_FD_READY(134, NONE),
+
+    // ---- metrics: the control process scrapes the parent, the parent its children ----
+    /**
+     * control -> parent: one scrape (peer id = the control process's scrape id); parent -> a
+     * vm, vioblk or vionet process: its samples now (peer id = the parent's request id). No payload.
+     */
+    STATS_REQUEST(140, NONE),
+    /**
+     * Payload {@link StatsSamples}, with the request's peer id. child -> parent: its whole
+     * answer, in one message; parent -> control: part of a scrape, any number, then STATS_END.
+     */
+    STATS_RESPONSE(141, NONE),
+    /** parent -> control: every sample of the scrape with this peer id has been sent. No payload. */
+    STATS_END(142, NONE),
+    /** parent -> control: serve metrics over HTTP on this listening socket. Payload {@link Reason} (its address, for logs). */
+    METRICS_SERVE(143, REQUIRED),
+    /** parent -> control: close every metrics listener (a reload changed them; the new ones follow). No payload. */
+    METRICS_STOP(144, NONE);
 
     private static final Map<Integer, ImsgType> BY_CODE = new HashMap<>();
 

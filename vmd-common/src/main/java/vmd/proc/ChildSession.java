@@ -1,9 +1,11 @@
 package vmd.proc;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 import vmd.imsg.ChildFd;
 import vmd.imsg.ChildReady;
@@ -13,6 +15,8 @@ import vmd.imsg.ImsgHandler;
 import vmd.imsg.ImsgProtocolException;
 import vmd.imsg.ImsgType;
 import vmd.imsg.LogLevel;
+import vmd.imsg.StatsSample;
+import vmd.imsg.StatsSamples;
 import vmd.sys.Fds;
 
 /**
@@ -31,6 +35,8 @@ public final class ChildSession {
     private final Map<String, Integer> fds = new HashMap<>();
     private final BlockingQueue<Imsg> inbox = new LinkedBlockingQueue<>();
     private Imsg config;
+    /** What STATS_REQUEST is answered with; nothing until the child says ({@link #serveStats}). */
+    private volatile Supplier<List<StatsSample>> stats = List::of;
 
     private ChildSession(ImsgChannel channel) {
         this.channel = channel;
@@ -76,6 +82,10 @@ public final class ChildSession {
                     return;
                 }
             }
+            if (msg.type() == ImsgType.STATS_REQUEST) {
+                answerStats(msg.peerId());
+                return;
+            }
             if (msg.type() == ImsgType.LOG_LEVEL) {
                 int v = msg.decode(LogLevel::decode).verbosity();
                 Logging.setVerbosity(v); // every child, whatever its main loop does
@@ -91,6 +101,31 @@ public final class ChildSession {
                 ChildSession.this.notifyAll();
             }
             inbox.add(CLOSED);
+        }
+    }
+
+    /**
+     * Answers the parent's STATS_REQUESTs with {@code source}'s samples from now on. They are
+     * answered on the channel's reader thread, so a main loop busy with something else (a
+     * device serving its rings, a vm process sending a snapshot) still answers at once:
+     * {@code source} must only read counters.
+     */
+    public void serveStats(Supplier<List<StatsSample>> source) {
+        stats = java.util.Objects.requireNonNull(source, "source");
+    }
+
+    private void answerStats(int requestId) {
+        List<StatsSample> samples;
+        try {
+            samples = stats.get();
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(ChildSession.class).warn("stats not collected: {}", e.toString());
+            samples = List.of();
+        }
+        try {
+            channel.send(Imsg.of(ImsgType.STATS_RESPONSE, StatsSamples.fitting(samples)).withPeerId(requestId));
+        } catch (vmd.imsg.ImsgChannelClosedException e) {
+            // the parent has gone: nobody waits for the answer
         }
     }
 

@@ -10,7 +10,8 @@ import java.net.UnknownHostException;
 
 /**
  * IPv4 TCP sockets as plain descriptors, for what must travel over SCM_RIGHTS: vmctl's
- * live-migration connection, which the vm process then reads or writes itself.
+ * live-migration connection, which the vm process then reads or writes itself, and the
+ * metrics endpoint's listening socket.
  */
 public final class TcpSockets {
     private static final int AF_INET = 2, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
@@ -80,6 +81,27 @@ public final class TcpSockets {
             return fd;
         } finally {
             Fds.closeQuietly(listener);
+        }
+    }
+
+    /**
+     * A listening socket on {@code hostPort} (SO_REUSEADDR, so a restarted daemon binds its
+     * port again at once), for a process that may not bind one itself: the metrics endpoint
+     * the parent hands to the control process.
+     */
+    public static int listen(String hostPort, int backlog) {
+        MemorySegment sa = address(hostPort);
+        int listener = Native.check("socket", libc().socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        try {
+            MemorySegment one = Native.allocate(4);
+            one.set(ValueLayout.JAVA_INT, 0, 1);
+            libc().setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, one, 4);
+            if (libc().bind(listener, sa, 16) < 0) throw new NativeException("bind " + hostPort, Native.errno());
+            if (libc().listen(listener, backlog) < 0) throw new NativeException("listen " + hostPort, Native.errno());
+            return listener;
+        } catch (RuntimeException e) {
+            Fds.closeQuietly(listener);
+            throw e;
         }
     }
 

@@ -28,6 +28,8 @@ import vmd.parent.control.ControlProcess;
 import vmd.parent.control.ControlRequests;
 import vmd.parent.control.ControlSocket;
 import vmd.parent.control.Identities;
+import vmd.parent.metrics.MetricsListeners;
+import vmd.parent.metrics.StatsCollector;
 import vmd.parent.vms.Vm;
 import vmd.parent.vms.VmRegistry;
 import vmd.parent.vms.VmState;
@@ -117,6 +119,7 @@ public final class VmdMain implements ControlRequests.Daemon {
     private ControlSocket socket;
     private ControlProcess control;
     private ControlRequests requests;
+    private final MetricsListeners metrics = new MetricsListeners();
     /** VMs whose vm.conf entry went away at a reload: forgotten once they stop. */
     private final Set<String> orphans = new HashSet<>();
     private boolean shuttingDown;
@@ -146,6 +149,10 @@ public final class VmdMain implements ControlRequests.Daemon {
         control = new ControlProcess(launcher, Privileges.of(config.user()), socket, events, timer, opts.verbose());
         requests = new ControlRequests(registry, this, ids, control::send);
         control.onRequest(requests::handle);
+        metrics.apply(config.metrics(), config.socketOwner()); // before any child: a port in use is vmd's error
+        Runtime.getRuntime().addShutdownHook(new Thread(metrics::close));
+        control.metrics(metrics.endpoints());
+        control.onScrape(new StatsCollector(registry, control::pid, control::send)::scrape);
         Signal.handle(new Signal("TERM"), s -> events.execute(this::shutdownAll));
         Signal.handle(new Signal("INT"), s -> events.execute(this::shutdownAll));
         Signal.handle(new Signal("HUP"), s -> events.execute(() -> {
@@ -231,6 +238,13 @@ public final class VmdMain implements ControlRequests.Daemon {
             return CtlResult.fail(22, "failed to reload " + opts.configFile() + ": " + noUser);
         }
         parsed.warnings().forEach(w -> log.debug("{}", w));
+        try {
+            // First, so that a port that cannot be bound leaves the whole configuration as it was.
+            if (metrics.apply(parsed.config().metrics(), parsed.config().socketOwner())) control.metrics(metrics.endpoints());
+        } catch (IOException e) {
+            log.error("reload: {}", e.getMessage());
+            return CtlResult.fail(22, "failed to reload " + opts.configFile() + ": " + e.getMessage());
+        }
         config = parsed.config();
         registry.privileges(Privileges.of(config.user()));
         registry.network(config.localPrefix(), config.switches());
@@ -310,6 +324,7 @@ public final class VmdMain implements ControlRequests.Daemon {
         CompletableFuture.allOf(stops.toArray(new CompletableFuture[0])).thenRun(() -> {
             log.info("terminating");
             socket.close();
+            metrics.close();
             System.exit(0);
         });
     }

@@ -114,7 +114,7 @@ class ManPagesTest {
         Set<String> expected = new LinkedHashSet<>(parserKeywords());
         assertTrue(expected.size() > 30, "keyword table: " + expected);
         // The Linux additions (recognised by position, not reserved) and the enumerated values.
-        expected.addAll(List.of("user", "firmware", "cpus", "cmdline", "initrd", "restarts", "per"));
+        expected.addAll(List.of("user", "firmware", "cpus", "cmdline", "initrd", "restarts", "per", "metrics", "listen", "port"));
         for (InstanceFlag f : InstanceFlag.values()) expected.add(f.keyword());
         for (BootDevice d : BootDevice.values()) expected.add(d.keyword());
         for (DiskFormat f : DiskFormat.values()) {
@@ -122,6 +122,18 @@ class ManPagesTest {
         }
         List<String> missing = expected.stream().filter(w -> !documented.contains(w)).toList();
         assertTrue(missing.isEmpty(), "vm.conf.5 does not document " + missing);
+    }
+
+    /** vmd(8)'s METRICS section names every metric of the catalog, with its type. */
+    @Test
+    void vmdDocumentsEveryMetric() throws Exception {
+        String page = Files.readString(root().resolve("man/vmd.8"), StandardCharsets.UTF_8);
+        List<String> missing = new ArrayList<>();
+        for (vmd.metrics.Metric m : vmd.metrics.Metric.values()) {
+            Matcher item = Pattern.compile("(?m)^\\.It Li " + m.metricName() + " Pq " + m.type().text() + "\\b").matcher(page);
+            if (!item.find()) missing.add(m.metricName() + " (" + m.type().text() + ")");
+        }
+        assertTrue(missing.isEmpty(), "vmd.8 METRICS does not list " + missing);
     }
 
     private static final Pattern ABSOLUTE_PATH = Pattern.compile("\"(/[^\"]*)\"");

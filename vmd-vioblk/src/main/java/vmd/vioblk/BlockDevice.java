@@ -3,11 +3,13 @@ package vmd.vioblk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import vmd.imsg.StatsSample;
 import vmd.vhostuser.Vring;
 import vmd.vhostuser.VringWorker;
 import vmd.vhostuser.VhostUserDevice;
@@ -38,6 +40,7 @@ public final class BlockDevice implements VhostUserDevice {
     private final VringWorker[] workers;
     private final RequestQueue[] requestQueues;
     private final AtomicLong errors = new AtomicLong();
+    private final BlkStats stats = new BlkStats();
     /** Threads for large reads and writes, shared by the queues; null where one CPU makes them pointless. */
     private final ExecutorService reads, writes;
 
@@ -68,6 +71,11 @@ public final class BlockDevice implements VhostUserDevice {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** What this disk's requests did, for metrics: the samples a scrape gets. */
+    public List<StatsSample> stats() {
+        return stats.samples();
     }
 
     @Override
@@ -128,7 +136,9 @@ public final class BlockDevice implements VhostUserDevice {
 
     /** Serves a parsed request, on a ring's thread or an I/O thread; returns the used length. */
     int execute(BlkRequest req) {
-        long written = 0;
+        long start = System.nanoTime();
+        long written = 0; // into the guest's buffers
+        long toDisk = 0;
         byte status;
         try {
             switch (req.type) {
@@ -142,7 +152,9 @@ public final class BlockDevice implements VhostUserDevice {
                         status = BlkRequest.S_IOERR;
                         break;
                     }
-                    disk.write(offset(req, req.readableDataLength()), req.readableData);
+                    long length = req.readableDataLength();
+                    disk.write(offset(req, length), req.readableData);
+                    toDisk = length;
                     status = BlkRequest.S_OK;
                 }
                 case BlkRequest.T_FLUSH -> {
@@ -162,6 +174,7 @@ public final class BlockDevice implements VhostUserDevice {
             written = 0;
         }
         req.setStatus(status);
+        stats.record(req.type, System.nanoTime() - start, status, req.type == BlkRequest.T_IN ? written : 0, toDisk);
         return (int) Math.min(Integer.MAX_VALUE, written + 1);
     }
 

@@ -54,6 +54,7 @@ public final class VioblkMain {
         if (vhost < 0) throw new IllegalStateException("no vhost-user socket from the parent");
         Disk disk = Qcow2Chain.open(files, formats, p.readOnly());
         BlockDevice device = new BlockDevice(p.name(), disk, p.queues(), p.serial());
+        session.serveStats(device::stats);
         Seccomp.lockDown(SYS_SOCKET); // before the first guest byte: no programs, no processes, no sockets
         log.info("{}: {} bytes{}, {} queue(s)", p.name(), disk.size(), p.readOnly() ? ", read-only" : "", p.queues());
         new VhostUserBackend(device, p.name()).serve(vhost);

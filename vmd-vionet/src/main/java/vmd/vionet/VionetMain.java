@@ -58,6 +58,7 @@ public final class VionetMain {
             dhcp = new DhcpResponder(mac, hostMac, p.localGuest(), p.localHost(), p.vmName());
         }
         NetDevice device = new NetDevice(p.name(), taps, mac, p.locked(), dhcp);
+        session.serveStats(() -> NetStats.samples(device.counters()));
         if (p.localHost6() != null) {
             byte[] hostMac = p.hostMac() != 0 ? macBytes(p.hostMac()) : hostMacFor(mac);
             device.router(new RouterAdvertiser(mac, hostMac, p.localHost6().getAddress(), NetDevice.MTU));

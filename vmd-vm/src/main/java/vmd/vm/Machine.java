@@ -88,6 +88,8 @@ public final class Machine implements PowerControl {
     private final List<CpuidTable> cpuids = new ArrayList<>();
     /** Sends one snapshot at a time. */
     private final Object snapshotLock = new Object();
+    /** Every vCPU's exits by reason, for metrics; kept across a restore's new vCPU threads. */
+    private final VcpuExitCounts exitCounts = new VcpuExitCounts();
 
     private Machine(VmParams params, Kvm kvm, MachineFds fds) {
         this.params = params;
@@ -463,6 +465,10 @@ public final class Machine implements PowerControl {
 
     boolean stopping() {
         return stopping;
+    }
+
+    VcpuExitCounts exitCounts() {
+        return exitCounts;
     }
 
     /** Ends the VM with {@code how}; the first call wins. */

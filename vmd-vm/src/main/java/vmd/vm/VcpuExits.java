@@ -20,17 +20,20 @@ final class VcpuExits implements VcpuThread.ExitHandler {
     private final Machine machine;
     private final PortBus ports;
     private final MmioBus mmio;
+    private final VcpuExitCounts counts;
 
     VcpuExits(Machine machine, PortBus ports, MmioBus mmio) {
         this.machine = machine;
         this.ports = ports;
         this.mmio = mmio;
+        this.counts = machine.exitCounts();
     }
 
     @Override
     public boolean handleExit(Vcpu vcpu) {
         KvmRun run = vcpu.kvmRun();
         int reason = run.exitReason();
+        counts.count(reason);
         switch (reason) {
             case KvmRun.EXIT_IO -> portIo(run);
             case KvmRun.EXIT_MMIO -> mmio(run);

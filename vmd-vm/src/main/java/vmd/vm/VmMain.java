@@ -28,6 +28,8 @@ public final class VmMain {
         Machine machine;
         try {
             machine = Machine.create(params, MachineFds.take(session));
+            Machine m = machine;
+            session.serveStats(() -> VmStats.samples(params, m.exitCounts()));
             Seccomp.lockDown(); // before the guest runs: no programs, no processes, no namespaces
             machine.start();
         } catch (RuntimeException e) {

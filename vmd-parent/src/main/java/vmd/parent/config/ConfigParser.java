@@ -254,6 +254,7 @@ public final class ConfigParser {
         String firmware;
         boolean spareDevices;
         DeviceRestarts deviceRestarts;
+        MetricsConfig metrics = MetricsConfig.OFF;
         final List<SwitchConfig> switches = new ArrayList<>();
         final Map<String, VmConfig> vms = new LinkedHashMap<>();
         final List<SwitchRef> switchRefs = new ArrayList<>();
@@ -293,7 +294,7 @@ public final class ConfigParser {
             }
             VmdConfig config = new VmdConfig(localPrefix, inet6, prefix6, socketOwner, staggered, agentx, user,
                     firmware, spareDevices, deviceRestarts != null ? deviceRestarts : DeviceRestarts.DEFAULT, switches,
-                    new ArrayList<>(vms.values()));
+                    new ArrayList<>(vms.values()), metrics);
             return new ParseResult(config, errors, warnings);
         }
 
@@ -510,9 +511,76 @@ public final class ConfigParser {
             } else if (first.isWord("spare") && peek().isWord("devices")) {
                 next();
                 spareDevices = true;
+            } else if (first.isWord("metrics")) {
+                metrics();
             } else {
                 throw syntax();
             }
+        }
+
+        /**
+         * {@code metrics socket "PATH"} or {@code metrics listen ADDRESS port N} after
+         * {@code metrics} (Linux; "metrics", "listen" and "port" are not reserved). The
+         * address must be IPv4 loopback: metrics name every VM and what it does, and vmd
+         * serves them to the local host only, as it does vmctl.
+         */
+        void metrics() {
+            if (peek().is(Keyword.SOCKET)) {
+                next();
+                String path = string();
+                if (metrics.socket() != null) {
+                    throw fail("metrics socket specified more than once");
+                }
+                if (!path.startsWith("/")) {
+                    throw fail("metrics socket path is not absolute: " + path);
+                }
+                if (bytes(path) >= Limits.SUN_PATH_LEN) {
+                    throw fail("metrics socket path too long");
+                }
+                metrics = metrics.withSocket(path);
+            } else if (peek().isWord("listen")) {
+                next();
+                String address = word();
+                if (!peek().isWord("port")) {
+                    throw syntax();
+                }
+                next();
+                long port = number();
+                if (metrics.listen() != null) {
+                    throw fail("metrics listen specified more than once");
+                }
+                String loopback = loopbackAddress(address);
+                if (port < 1 || port > 65535) {
+                    throw fail("metrics listen: invalid port " + port);
+                }
+                metrics = metrics.withListen(loopback, (int) port);
+            } else {
+                throw syntax();
+            }
+        }
+
+        /** {@code a.b.c.d} in 127.0.0.0/8 (or "localhost", 127.0.0.1), normalized; anything else fails. */
+        String loopbackAddress(String address) {
+            if (address.equals("localhost")) {
+                return "127.0.0.1";
+            }
+            if (address.contains(":")) {
+                throw fail("metrics listen " + address + ": only IPv4 loopback addresses (127.0.0.0/8) are supported");
+            }
+            if (!FULL_DOTTED.matcher(address).matches()) {
+                throw fail("metrics listen " + address + ": not an IPv4 address");
+            }
+            int[] octets = java.util.Arrays.stream(address.split("\\.")).mapToInt(Integer::parseInt).toArray();
+            for (int o : octets) {
+                if (o > 255) {
+                    throw fail("metrics listen " + address + ": not an IPv4 address");
+                }
+            }
+            if (octets[0] != 127) {
+                throw fail("metrics listen " + address + ": not a loopback address (metrics are served to the local"
+                        + " host only: use 127.0.0.1, or a metrics socket)");
+            }
+            return octets[0] + "." + octets[1] + "." + octets[2] + "." + octets[3];
         }
 
         void main() {
@@ -1202,6 +1270,7 @@ public final class ConfigParser {
     }
 
     private static final Pattern DOTTED = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){0,3}");
+    private static final Pattern FULL_DOTTED = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
 
     /**
      * OpenBSD's parse_prefix4(): "a.b.c.d[/len]" (or the abbreviated "a.b/len"

@@ -35,6 +35,8 @@ public final class Limits {
     public static final String DEFAULT_LOCAL_PREFIX = "100.64.0.0/10";
     /** AGENTX_MASTER_PATH. */
     public static final String AGENTX_MASTER_PATH = "/var/agentx/master";
+    /** sizeof(sockaddr_un.sun_path): a Unix socket path is shorter (Linux's {@code metrics socket}). */
+    public static final int SUN_PATH_LEN = 108;
     /** Nested {@code include} depth (OpenBSD has no limit; a loop exhausts descriptors). */
     public static final int MAX_INCLUDE_DEPTH = 32;
     /** Bytes read for one configuration, its includes included: a bound on time and memory. */

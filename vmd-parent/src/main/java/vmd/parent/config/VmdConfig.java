@@ -25,10 +25,12 @@ import java.util.Optional;
  *                       process is restarted, for every VM that sets none of its own
  * @param switches       every switch block, including disabled ones
  * @param vms            every VM that was declared without error, in order
+ * @param metrics        {@code metrics socket} / {@code metrics listen} (Linux): where the
+ *                       Prometheus metrics are served ({@link MetricsConfig#OFF} by default)
  */
 public record VmdConfig(IpPrefix localPrefix, boolean localInet6, IpPrefix localPrefix6, Owner socketOwner,
         StaggeredStart staggeredStart, Agentx agentx, String user, String firmware, boolean spareDevices,
-        DeviceRestarts deviceRestarts, List<SwitchConfig> switches, List<VmConfig> vms) {
+        DeviceRestarts deviceRestarts, List<SwitchConfig> switches, List<VmConfig> vms, MetricsConfig metrics) {
 
     /** {@code staggered start parallel N delay N}. */
     public record StaggeredStart(int parallelism, int delaySeconds) {
@@ -55,13 +57,14 @@ public record VmdConfig(IpPrefix localPrefix, boolean localInet6, IpPrefix local
         Objects.requireNonNull(socketOwner, "socketOwner");
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(deviceRestarts, "deviceRestarts");
+        Objects.requireNonNull(metrics, "metrics");
         switches = List.copyOf(switches);
         vms = List.copyOf(vms);
     }
 
     public static VmdConfig empty() {
         return new VmdConfig(DEFAULT_LOCAL_PREFIX, false, null, DEFAULT_SOCKET_OWNER, null, null,
-                Limits.DEFAULT_USER, null, false, DeviceRestarts.DEFAULT, List.of(), List.of());
+                Limits.DEFAULT_USER, null, false, DeviceRestarts.DEFAULT, List.of(), List.of(), MetricsConfig.OFF);
     }
 
     public Optional<VmConfig> vm(String name) {

@@ -6,6 +6,9 @@ import org.slf4j.LoggerFactory;
 import vmd.imsg.ControlParams;
 import vmd.imsg.Imsg;
 import vmd.imsg.ImsgType;
+import vmd.imsg.Reason;
+import vmd.parent.metrics.MetricsServer;
+import vmd.parent.metrics.Scrapes;
 import vmd.proc.ChildSession;
 import vmd.proc.Logging;
 import vmd.sys.Fds;
@@ -13,7 +16,8 @@ import vmd.sys.Fds;
 /**
  * "vmd control": the unprivileged process that owns the control socket. The parent binds
  * the socket (it alone may create /run/vmd.sock and give it its owner) and hands over the
- * listening descriptor; this process accepts vmctl clients and relays their requests.
+ * listening descriptor; this process accepts vmctl clients and relays their requests. It
+ * also serves the metrics endpoints, whose sockets the parent passes the same way.
  */
 public final class ControlMain {
     private static final Logger log = LoggerFactory.getLogger(ControlMain.class);
@@ -39,13 +43,21 @@ public final class ControlMain {
             }
         });
         server.start();
+        Scrapes scrapes = new Scrapes(session.channel()::send);
+        MetricsServer metrics = new MetricsServer(scrapes);
         log.debug("control process ready");
         while (true) {
             Imsg msg = session.inbox().poll(1, TimeUnit.HOURS);
             if (msg == null) continue;
             if (msg == ChildSession.CLOSED || msg.type() == ImsgType.SHUTDOWN) break;
-            server.deliver(msg);
+            switch (msg.type()) {
+                case METRICS_SERVE -> metrics.serve(msg.fd(), msg.decode(Reason::decode).text());
+                case METRICS_STOP -> metrics.stopListening();
+                case STATS_RESPONSE, STATS_END -> scrapes.deliver(msg);
+                default -> server.deliver(msg);
+            }
         }
+        metrics.close();
         server.close();
         System.exit(0);
     }

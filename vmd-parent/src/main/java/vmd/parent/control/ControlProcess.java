@@ -36,6 +36,9 @@ public final class ControlProcess {
     private final Executor events;
     private final java.util.concurrent.ScheduledExecutorService timer;
     private Consumer<Imsg> requests = m -> { };
+    private Consumer<Imsg> scrapes = m -> { };
+    /** The metrics listening sockets the control process serves (event thread). */
+    private java.util.List<vmd.parent.metrics.MetricsListeners.Endpoint> metrics = java.util.List.of();
     private volatile ImsgChannel channel;
     private volatile Child child;
     private volatile boolean stopping;
@@ -57,6 +60,33 @@ public final class ControlProcess {
         this.requests = handler;
     }
 
+    /** Where the control process's STATS_REQUESTs go (called on the event thread). */
+    public void onScrape(Consumer<Imsg> handler) {
+        this.scrapes = handler;
+    }
+
+    /**
+     * The metrics endpoints to serve (the caller keeps the sockets): the running control
+     * process drops the ones it has and takes these; a restarted one gets them at its start.
+     * Call on the event thread.
+     */
+    public void metrics(java.util.List<vmd.parent.metrics.MetricsListeners.Endpoint> endpoints) {
+        metrics = java.util.List.copyOf(endpoints);
+        if (channel == null) return;
+        send(Imsg.of(ImsgType.METRICS_STOP));
+        sendMetrics(channel);
+    }
+
+    private void sendMetrics(ImsgChannel ch) {
+        for (vmd.parent.metrics.MetricsListeners.Endpoint e : metrics) {
+            try {
+                ch.send(Imsg.of(ImsgType.METRICS_SERVE, vmd.imsg.Reason.of(e.label())).withFd(e.fd()));
+            } catch (RuntimeException ex) {
+                log.warn("metrics endpoint {} not passed to the control process: {}", e.label(), ex.getMessage());
+            }
+        }
+    }
+
     /** Completes when the first control process has said CHILD_READY. */
     public java.util.concurrent.CompletableFuture<Void> ready() {
         return ready;
@@ -68,6 +98,7 @@ public final class ControlProcess {
         ImsgChannel ch = new ImsgChannel(c.socket(), "control (pid " + c.pid() + ")");
         ch.send(Imsg.of(ImsgType.CHILD_FD, new ChildFd(ControlParams.FD_LISTENER)).withFd(socket.fd()));
         ch.send(ImsgType.CHILD_CONFIG, new ControlParams(MAX_CLIENTS, MAX_BUFFERED, verbosity));
+        sendMetrics(ch);
         child = c;
         channel = ch;
         ch.start(new Handler());
@@ -123,6 +154,7 @@ public final class ControlProcess {
                         GET_INFO_VM_REQUEST, CTL_VERBOSE, RESET, LOAD, RELOAD, CTL_PEER_CLOSED, SEND_VM_REQUEST,
                         RECEIVE_VM_REQUEST ->
                         events.execute(() -> requests.accept(msg));
+                case STATS_REQUEST -> events.execute(() -> scrapes.accept(msg));
                 default -> throw new vmd.imsg.ImsgProtocolException("unexpected " + msg.type() + " from the control process");
             }
         }

@@ -38,6 +38,11 @@ public final class ControlSocket implements AutoCloseable {
     }
 
     public static ControlSocket open(Path path, Owner owner) throws IOException {
+        return open(path, owner, "control socket");
+    }
+
+    /** The same for another of the parent's listening sockets ({@code what}: "metrics socket"), for its messages. */
+    public static ControlSocket open(Path path, Owner owner, String what) throws IOException {
         UnixSocketAddress addr = new UnixSocketAddress(path.toFile());
         if (Files.exists(path)) {
             boolean live;
@@ -46,7 +51,7 @@ public final class ControlSocket implements AutoCloseable {
             } catch (IOException e) {
                 live = false;
             }
-            if (live) throw new IOException("control socket " + path + " is in use: is another vmd running?");
+            if (live) throw new IOException(what + " " + path + " is in use: is another vmd running?");
             Files.delete(path);
         }
         UnixServerSocketChannel ch = UnixServerSocketChannel.open();

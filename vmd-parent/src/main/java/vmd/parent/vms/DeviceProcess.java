@@ -51,6 +51,7 @@ public final class DeviceProcess {
     private Child child;
     private ImsgChannel channel;
     private boolean released;
+    private final vmd.parent.metrics.StatsRequests stats = new vmd.parent.metrics.StatsRequests();
 
     /**
      * @param vmLabel    the vm process's label for the device's socket ("vioblk0", "vionet1")
@@ -161,6 +162,10 @@ public final class DeviceProcess {
         channel.start(new ImsgHandler() {
             @Override
             public void handle(ImsgChannel ch, Imsg msg) {
+                if (msg.type() == ImsgType.STATS_RESPONSE) {
+                    stats.answered(ch, msg);
+                    return;
+                }
                 if (msg.type() != ImsgType.CHILD_READY) {
                     log.debug("{}: {}", ch.peer(), msg.type());
                     return;
@@ -187,6 +192,21 @@ public final class DeviceProcess {
 
     public String name() {
         return name;
+    }
+
+    /** "vioblk" or "vionet". */
+    public String kind() {
+        return kind;
+    }
+
+    /** The device's name in its VM ("disk0", "cdrom", "net1"): the last part of {@link #name}. */
+    public String device() {
+        return name.substring(name.lastIndexOf('/') + 1);
+    }
+
+    /** Asks the running process for its metric samples; see {@link vmd.parent.metrics.StatsRequests#ask}. */
+    public java.util.concurrent.CompletableFuture<java.util.List<vmd.imsg.StatsSample>> stats() {
+        return stats.ask(alive() ? channel : null);
     }
 
     /** The vm process's label for this device. */

@@ -23,6 +23,8 @@ public final class Vm {
      * the VM stops.
      */
     final java.util.Map<String, RestartBudget> restartBudgets = new java.util.HashMap<>();
+    /** Restarts of each device ("disk0", "net1") since the VM was defined, for metrics: never reset. */
+    final java.util.Map<String, Long> deviceRestarts = new java.util.LinkedHashMap<>();
     boolean stopRequested;
     /** User who started it with vmctl (for instances); null when started from vm.conf. */
     int startedByUid = -1;
@@ -64,5 +66,15 @@ public final class Vm {
 
     public String lastReason() {
         return lastReason;
+    }
+
+    /** The device processes of the current generation. */
+    public java.util.List<DeviceProcess> devices() {
+        return java.util.List.copyOf(devices);
+    }
+
+    /** How often each device ("disk0") was restarted since the VM was defined; absent: never. */
+    public java.util.Map<String, Long> deviceRestarts() {
+        return java.util.Map.copyOf(deviceRestarts);
     }
 }

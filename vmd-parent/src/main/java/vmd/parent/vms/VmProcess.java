@@ -49,6 +49,7 @@ public final class VmProcess {
     private final CompletableFuture<VmTerminated> end = new CompletableFuture<>();
     /** Completes with the summary when the guest runs (VM_STARTED). */
     private final CompletableFuture<String> running = new CompletableFuture<>();
+    private final vmd.parent.metrics.StatsRequests stats = new vmd.parent.metrics.StatsRequests();
     /** The vmctl send in progress, if any (event thread only). */
     private CompletableFuture<vmd.imsg.CtlResult> sending;
 
@@ -95,6 +96,7 @@ public final class VmProcess {
                     events.execute(() -> reported = how);
                 }
                 case PAUSE_VM_RESPONSE, UNPAUSE_VM_RESPONSE -> { }
+                case STATS_RESPONSE -> stats.answered(ch, msg);
                 case SEND_VM_RESPONSE -> {
                     vmd.imsg.CtlResult r = msg.decode(vmd.imsg.CtlResult::decode);
                     events.execute(() -> {
@@ -148,6 +150,11 @@ public final class VmProcess {
             sending.complete(vmd.imsg.CtlResult.fail(5, "vm process not reachable: " + e.getMessage()));
         }
         return sending;
+    }
+
+    /** Asks the vm process for its metric samples; see {@link vmd.parent.metrics.StatsRequests#ask}. */
+    public CompletableFuture<java.util.List<vmd.imsg.StatsSample>> stats() {
+        return stats.ask(child == null || child.exit().isDone() ? null : channel);
     }
 
     /** Asks the guest to power off (ACPI power button); the vm process forces it after the timeout. */

@@ -349,6 +349,7 @@ public final class VmRegistry implements VmProcess.Listener {
                     }
                 });
                 vm.lastReason = what + "; restarted";
+                vm.deviceRestarts.merge(d.device(), 1L, Long::sum);
                 log.warn("{}: device process {}; restarted", vm.name(), what);
                 return;
             } catch (RuntimeException e) {

@@ -357,4 +357,13 @@ class ConfigErrorsTest {
         assertEquals(1, r.config().switches().size());
         assertTrue(!r.ok());
     }
+
+    @Test
+    void metricsOnlyOnTheLocalHost() {
+        // the whole surface is in MetricsConfigTest; here, that the errors keep their lines among others
+        assertErrors("vm \"a\" { memory 1G }\nmetrics listen 10.0.0.1 port 9100\nmetrics socket \"x.sock\"\n",
+                "vm.conf:2: metrics listen 10.0.0.1: not a loopback address (metrics are served to the local host only:"
+                        + " use 127.0.0.1, or a metrics socket)",
+                "vm.conf:3: metrics socket path is not absolute: x.sock");
+    }
 }

@@ -53,6 +53,46 @@ final class VmdDaemon implements AutoCloseable {
         return log.toString();
     }
 
+    /** The vmd process. */
+    ProcessHandle handle() {
+        return vmd.toHandle();
+    }
+
+    /** Replaces vm.conf (for vmctl reload). */
+    void rewrite(String config) throws IOException {
+        Files.writeString(conf, config);
+    }
+
+    /** vmd's children by their vmd.process name ("control", "vm NAME", "vioblk NAME/disk0", ...). */
+    java.util.Map<String, Long> children() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        java.util.regex.Pattern name = java.util.regex.Pattern.compile("-Dvmd\\.process=(\\S+(?: \\S+)?) -");
+        vmd.toHandle().descendants().forEach(p -> {
+            String cmd = p.info().commandLine().orElse("");
+            java.util.regex.Matcher m = name.matcher(cmd);
+            if (m.find() && !cmd.startsWith("/usr/bin/setpriv")) out.put(m.group(1), p.pid());
+        });
+        return out;
+    }
+
+    /** The console of a running VM, from vmctl status ("/dev/pts/3"). */
+    String tty(String vm) throws Exception {
+        Result status = finish(vmctl(List.of(), "status", vm));
+        if (status.rc() != 0) throw new AssertionError("vmctl status " + vm + ": " + status.err());
+        return status.out().replaceAll("(?s).*(pts/[0-9]+).*", "/dev/$1").trim();
+    }
+
+    /** Waits until {@code console} shows {@code text} after {@code from}; fails on {@code failure} or after two minutes. */
+    static void awaitText(StringBuffer console, String text, int from, String failure) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (console.indexOf(text, from) < 0) {
+            if (System.nanoTime() > deadline || (failure != null && console.indexOf(failure, from) >= 0)) {
+                throw new AssertionError("console never showed \"" + text.trim() + "\":\n" + console);
+            }
+            Thread.sleep(50);
+        }
+    }
+
     void awaitLog(String marker, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!log.toString().contains(marker)) {
