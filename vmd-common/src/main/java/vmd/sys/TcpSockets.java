@@ -61,14 +61,8 @@ public final class TcpSockets {
 
     /** Listens on {@code hostPort}, waits for one connection, and returns it (the listener is closed). */
     public static int acceptOne(String hostPort) {
-        MemorySegment sa = address(hostPort);
-        int listener = Native.check("socket", libc().socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        int listener = listen(hostPort, 1);
         try {
-            MemorySegment one = Native.allocate(4);
-            one.set(ValueLayout.JAVA_INT, 0, 1);
-            libc().setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, one, 4);
-            if (libc().bind(listener, sa, 16) < 0) throw new NativeException("bind " + hostPort, Native.errno());
-            if (libc().listen(listener, 1) < 0) throw new NativeException("listen " + hostPort, Native.errno());
             MemorySegment peer = Native.allocate(16);
             MemorySegment len = Native.allocate(4);
             len.set(ValueLayout.JAVA_INT, 0, 16);

@@ -23,6 +23,23 @@ public final class TestClasspath {
 
     private TestClasspath() {}
 
+    /**
+     * The command that runs {@code mainClass} of the test classpath in a JVM of its own as
+     * the tests start vmd and vmctl: the same Java, the readable copy of the classpath, C1
+     * only (short-lived processes), jnr-ffi without its assembler (vmd and vmctl still load jnr-posix).
+     */
+    public static List<String> javaCommand(String mainClass) {
+        List<String> argv = new ArrayList<>();
+        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        argv.add("-Djnr.ffi.x86asm.enabled=false");
+        argv.add("--enable-native-access=ALL-UNNAMED");
+        argv.add("-XX:TieredStopAtLevel=1");
+        argv.add("-cp");
+        argv.add(readableCopy());
+        argv.add(mainClass);
+        return argv;
+    }
+
     public static synchronized String readableCopy() {
         if (readable != null) return readable;
         try {

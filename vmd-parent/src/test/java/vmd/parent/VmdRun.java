@@ -36,14 +36,7 @@ final class VmdRun {
     }
 
     static VmdRun start(String... args) throws IOException {
-        List<String> argv = new ArrayList<>();
-        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        argv.add("-Djnr.ffi.x86asm.enabled=false");
-        argv.add("--enable-native-access=ALL-UNNAMED");
-        argv.add("-XX:TieredStopAtLevel=1");
-        argv.add("-cp");
-        argv.add(TestClasspath.readableCopy());
-        argv.add(VmdMain.class.getName());
+        List<String> argv = new ArrayList<>(vmd.testing.TestClasspath.javaCommand(VmdMain.class.getName()));
         argv.addAll(List.of(args));
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
         p.getOutputStream().close();

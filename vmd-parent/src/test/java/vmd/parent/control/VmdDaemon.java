@@ -28,15 +28,7 @@ final class VmdDaemon implements AutoCloseable {
     }
 
     static List<String> java(String mainClass) {
-        List<String> argv = new ArrayList<>();
-        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        argv.add("-Djnr.ffi.x86asm.enabled=false");
-        argv.add("--enable-native-access=ALL-UNNAMED");
-        argv.add("-XX:TieredStopAtLevel=1");
-        argv.add("-cp");
-        argv.add(TestClasspath.readableCopy());
-        argv.add(mainClass);
-        return argv;
+        return TestClasspath.javaCommand(mainClass);
     }
 
     void start(String config, String awaitLine) throws Exception {

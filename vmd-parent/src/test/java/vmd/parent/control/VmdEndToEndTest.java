@@ -70,18 +70,6 @@ class VmdEndToEndTest {
                 + extra;
     }
 
-    private static List<String> java(String mainClass) {
-        List<String> argv = new ArrayList<>();
-        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        argv.add("-Djnr.ffi.x86asm.enabled=false"); // vmd and vmctl still use jnr-posix
-        argv.add("--enable-native-access=ALL-UNNAMED");
-        argv.add("-XX:TieredStopAtLevel=1");
-        argv.add("-cp");
-        argv.add(TestClasspath.readableCopy());
-        argv.add(mainClass);
-        return argv;
-    }
-
     private void startVmd(String extra) throws Exception {
         startVmd(extra, List.of());
     }
@@ -90,10 +78,10 @@ class VmdEndToEndTest {
     private void startVmd(String extra, List<String> prefix) throws Exception {
         Files.writeString(conf, config(extra));
         List<String> argv = new ArrayList<>(prefix);
-        argv.addAll(java("vmd.parent.VmdMain"));
+        argv.addAll(VmdDaemon.java("vmd.parent.VmdMain"));
         argv.addAll(List.of("-d", "-f", conf.toString(), "-s", sock.toString()));
         vmd = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        vmdPump = pump(vmd.getInputStream(), vmdLog);
+        vmdPump = VmdDaemon.pump(vmd.getInputStream(), vmdLog);
         awaitLog("idle: started vm", Duration.ofSeconds(60));
     }
 
@@ -105,27 +93,13 @@ class VmdEndToEndTest {
         }
     }
 
-    private static Thread pump(InputStream in, StringBuffer into) {
-        Thread t = new Thread(() -> {
-            byte[] b = new byte[4096];
-            try {
-                for (int n; (n = in.read(b)) > 0; ) into.append(new String(b, 0, n, StandardCharsets.ISO_8859_1));
-            } catch (IOException ignored) {
-                // process ended
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
     record Result(int rc, String out, String err) {}
 
     /** Runs vmctl as {@code user} (null: root), with the socket's group for non-root users. */
     private Process vmctlProcess(String user, String... args) throws IOException {
         List<String> argv = new ArrayList<>();
         if (user != null) argv.addAll(List.of("/usr/bin/setpriv", "--reuid=" + user, "--regid=nogroup", "--clear-groups", "--"));
-        argv.addAll(java("vmd.vmctl.VmctlMain"));
+        argv.addAll(VmdDaemon.java("vmd.vmctl.VmctlMain"));
         argv.add("-s");
         argv.add(sock.toString());
         argv.addAll(List.of(args));
@@ -136,7 +110,7 @@ class VmdEndToEndTest {
         Process p = vmctlProcess(user, args);
         p.getOutputStream().close();
         StringBuffer out = new StringBuffer(), err = new StringBuffer();
-        Thread a = pump(p.getInputStream(), out), b = pump(p.getErrorStream(), err);
+        Thread a = VmdDaemon.pump(p.getInputStream(), out), b = VmdDaemon.pump(p.getErrorStream(), err);
         assertTrue(p.waitFor(90, TimeUnit.SECONDS), "vmctl " + String.join(" ", args) + " hangs");
         a.join(5000);
         b.join(5000);
@@ -396,7 +370,7 @@ class VmdEndToEndTest {
                     .replaceAll(".* (pts/\\d+) .*", "/dev/$1");
             StringBuffer console = new StringBuffer();
             try (InputStream in = Files.newInputStream(Path.of(tty)); OutputStream out = Files.newOutputStream(Path.of(tty))) {
-                Thread t = pump(in, console);
+                Thread t = VmdDaemon.pump(in, console);
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 while (!console.toString().contains("VMDTEST OK blk")) {
                     assertTrue(System.nanoTime() < deadline && !console.toString().contains("VMDTEST FAIL blk"),
@@ -439,8 +413,8 @@ class VmdEndToEndTest {
     private void console(String user, String vm) throws Exception {
         Process p = vmctlProcess(user, "console", vm);
         StringBuffer out = new StringBuffer(), err = new StringBuffer();
-        pump(p.getInputStream(), out);
-        pump(p.getErrorStream(), err);
+        VmdDaemon.pump(p.getInputStream(), out);
+        VmdDaemon.pump(p.getErrorStream(), err);
         OutputStream in = p.getOutputStream();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!out.toString().contains("VMDTEST OK help")) {
@@ -459,7 +433,7 @@ class VmdEndToEndTest {
     void daemonizesWithPidfileAndReloadsOnSighup() throws Exception {
         Path pidFile = dir.resolve("vmd.pid");
         Files.writeString(conf, "user " + Prerequisites.childUser() + "\n");
-        List<String> argv = java("vmd.parent.VmdMain");
+        List<String> argv = VmdDaemon.java("vmd.parent.VmdMain");
         argv.addAll(List.of("-f", conf.toString(), "-s", sock.toString(), "-p", pidFile.toString()));
         Process starter = new ProcessBuilder(argv).redirectErrorStream(true).start();
         assertTrue(starter.waitFor(60, TimeUnit.SECONDS), "vmd without -d returns once the daemon is up");
@@ -502,7 +476,7 @@ class VmdEndToEndTest {
             assertTrue(tty.startsWith("/dev/pts/"), r.err());
             StringBuffer console = new StringBuffer();
             try (InputStream in = Files.newInputStream(Path.of(tty))) {
-                Thread t = pump(in, console);
+                Thread t = VmdDaemon.pump(in, console);
                 long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
                 while (!console.toString().contains("VMDTEST OK net") && !console.toString().contains("VMDTEST FAIL net")) {
                     assertTrue(System.nanoTime() < deadline, "the guest's net command never finished:\n" + console);
@@ -543,7 +517,7 @@ class VmdEndToEndTest {
             String tty = r.err().replaceAll("(?s).*tty (/dev/pts/[0-9]+).*", "$1").trim();
             StringBuffer console = new StringBuffer();
             try (InputStream in = Files.newInputStream(Path.of(tty)); var out = Files.newOutputStream(Path.of(tty))) {
-                Thread t = pump(in, console);
+                Thread t = VmdDaemon.pump(in, console);
                 awaitText(console, "count 3\r", 0);
                 assertTrue(console.toString().contains("VMDTEST OK net"), console.toString());
 
@@ -597,7 +571,7 @@ class VmdEndToEndTest {
     private Process vmctlProcessTo(String user, Path stdout, Path stdin, String... args) throws IOException {
         List<String> argv = new ArrayList<>();
         if (user != null) argv.addAll(List.of("/usr/bin/setpriv", "--reuid=" + user, "--regid=nogroup", "--clear-groups", "--"));
-        argv.addAll(java("vmd.vmctl.VmctlMain"));
+        argv.addAll(VmdDaemon.java("vmd.vmctl.VmctlMain"));
         argv.addAll(List.of("-s", sock.toString()));
         argv.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(argv);
