@@ -99,6 +99,20 @@ public final class Qcow2Chain {
      * a raw layer must be the bottom. On failure every file is closed.
      */
     public static Disk open(List<ImageFile> files, List<ImageFormat> formats, boolean readOnly) throws IOException {
+        return stack(files, formats, readOnly, true);
+    }
+
+    /**
+     * Stacks the same open layers again, reading every header and table anew (another
+     * process may have written the image since): on failure nothing is closed, so the
+     * disk stacked before stays usable.
+     */
+    public static Disk reopen(List<ImageFile> files, List<ImageFormat> formats, boolean readOnly) throws IOException {
+        return stack(files, formats, readOnly, false);
+    }
+
+    private static Disk stack(List<ImageFile> files, List<ImageFormat> formats, boolean readOnly, boolean closeOnFailure)
+            throws IOException {
         if (files.isEmpty() || files.size() != formats.size()) throw new IllegalArgumentException("layers and formats differ");
         if (files.size() > MAX_DEPTH + 1)
             throw new DiskFormatException(files.get(0).name(), "backing chain deeper than " + MAX_DEPTH);
@@ -117,6 +131,7 @@ public final class Qcow2Chain {
             }
             return below;
         } catch (IOException | RuntimeException e) {
+            if (!closeOnFailure) throw e;
             if (below != null) {
                 try { below.close(); } catch (IOException suppressed) { if (suppressed != e) e.addSuppressed(suppressed); }
             }

@@ -34,7 +34,7 @@ public final class BlockDevice implements VhostUserDevice {
     static final int ID_BYTES = 20;
 
     private final String name;
-    private final Disk disk;
+    private final ImageHandover image;
     private final int queues;
     private final byte[] serial;
     private final VringWorker[] workers;
@@ -45,8 +45,16 @@ public final class BlockDevice implements VhostUserDevice {
     private final ExecutorService reads, writes;
 
     public BlockDevice(String name, Disk disk, int queues, String serial) {
+        this(name, disk, null, queues, serial);
+    }
+
+    /**
+     * With a {@code reopener}, the image's metadata is read anew whenever the rings start
+     * after all had stopped ({@link ImageHandover}): what a live migration's destination needs.
+     */
+    public BlockDevice(String name, Disk disk, ImageHandover.Reopener reopener, int queues, String serial) {
         this.name = name;
-        this.disk = disk;
+        this.image = new ImageHandover(name, disk, reopener);
         this.queues = queues;
         this.serial = serial.getBytes(StandardCharsets.US_ASCII);
         this.workers = new VringWorker[queues];
@@ -82,8 +90,8 @@ public final class BlockDevice implements VhostUserDevice {
     public long features() {
         long f = bit(VirtioFeatures.VERSION_1) | bit(VirtioFeatures.RING_INDIRECT_DESC) | bit(VirtioFeatures.RING_EVENT_IDX)
                 | bit(F_SEG_MAX) | bit(F_BLK_SIZE) | bit(F_FLUSH) | bit(F_MQ);
-        if (disk.readOnly()) f |= bit(F_RO);
-        else if (disk.supportsDiscard()) f |= bit(F_DISCARD) | bit(F_WRITE_ZEROES);
+        if (disk().readOnly()) f |= bit(F_RO);
+        else if (disk().supportsDiscard()) f |= bit(F_DISCARD) | bit(F_WRITE_ZEROES);
         else f |= bit(F_WRITE_ZEROES);
         return f;
     }
@@ -104,12 +112,13 @@ public final class BlockDevice implements VhostUserDevice {
 
     @Override
     public byte[] config() {
-        return BlkConfig.encode(disk.size(), QUEUE_SIZE - 2, queues);
+        return BlkConfig.encode(disk().size(), QUEUE_SIZE - 2, queues);
     }
 
     @Override
     public synchronized void startQueue(Vring vring) {
         stopQueue(vring.index());
+        if (idle()) image.acquired();
         RequestQueue q = new RequestQueue(name, vring, this::execute, reads, writes);
         requestQueues[vring.index()] = q;
         workers[vring.index()] = new VringWorker(name, vring, q::serve).start();
@@ -122,6 +131,16 @@ public final class BlockDevice implements VhostUserDevice {
         requestQueues[index].awaitIdle();
         workers[index] = null;
         requestQueues[index] = null;
+        if (idle()) image.released();
+    }
+
+    private boolean idle() {
+        for (VringWorker w : workers) if (w != null) return false;
+        return true;
+    }
+
+    private Disk disk() {
+        return image.disk();
     }
 
     @Override
@@ -143,22 +162,22 @@ public final class BlockDevice implements VhostUserDevice {
         try {
             switch (req.type) {
                 case BlkRequest.T_IN -> {
-                    disk.read(offset(req, req.writableDataLength), req.writableData);
+                    disk().read(offset(req, req.writableDataLength), req.writableData);
                     written = req.writableDataLength;
                     status = BlkRequest.S_OK;
                 }
                 case BlkRequest.T_OUT -> {
-                    if (disk.readOnly()) {
+                    if (disk().readOnly()) {
                         status = BlkRequest.S_IOERR;
                         break;
                     }
                     long length = req.readableDataLength();
-                    disk.write(offset(req, length), req.readableData);
+                    disk().write(offset(req, length), req.readableData);
                     toDisk = length;
                     status = BlkRequest.S_OK;
                 }
                 case BlkRequest.T_FLUSH -> {
-                    if (!disk.readOnly()) disk.flush();
+                    if (!disk().readOnly()) disk().flush();
                     status = BlkRequest.S_OK;
                 }
                 case BlkRequest.T_GET_ID -> {
@@ -181,9 +200,9 @@ public final class BlockDevice implements VhostUserDevice {
     /** Byte offset of a request of {@code length} bytes, checked against the disk. */
     private long offset(BlkRequest req, long length) throws IOException {
         if (length % BlkRequest.SECTOR_SIZE != 0) throw new IOException("length " + length + " is not whole sectors");
-        if (req.sector < 0 || req.sector > (disk.size() >>> 9)) throw new IOException("sector " + req.sector + " beyond the disk");
+        if (req.sector < 0 || req.sector > (disk().size() >>> 9)) throw new IOException("sector " + req.sector + " beyond the disk");
         long offset = req.sector * BlkRequest.SECTOR_SIZE;
-        Disk.checkRange(name, disk.size(), offset, length);
+        Disk.checkRange(name, disk().size(), offset, length);
         return offset;
     }
 
@@ -202,9 +221,9 @@ public final class BlockDevice implements VhostUserDevice {
 
     /** DISCARD and WRITE_ZEROES: a list of {u64 sector, u32 sectors, u32 flags} segments. */
     private byte ranges(BlkRequest req) throws IOException {
-        if (disk.readOnly()) return BlkRequest.S_IOERR;
+        if (disk().readOnly()) return BlkRequest.S_IOERR;
         boolean discard = req.type == BlkRequest.T_DISCARD;
-        if (discard && !disk.supportsDiscard()) return BlkRequest.S_UNSUPP;
+        if (discard && !disk().supportsDiscard()) return BlkRequest.S_UNSUPP;
         byte[] payload = new byte[(int) Math.min(req.readableDataLength(), 16 * 256)];
         int at = 0;
         for (ByteBuffer b : req.readableData) {
@@ -222,9 +241,9 @@ public final class BlockDevice implements VhostUserDevice {
             if (sectors > max || (flags & ~1) != 0) return BlkRequest.S_UNSUPP;
             long offset = sector * BlkRequest.SECTOR_SIZE;
             long length = sectors * BlkRequest.SECTOR_SIZE;
-            Disk.checkRange(name, disk.size(), offset, length);
-            if (discard) disk.discard(offset, length);
-            else disk.writeZeroes(offset, length, (flags & 1) != 0);
+            Disk.checkRange(name, disk().size(), offset, length);
+            if (discard) disk().discard(offset, length);
+            else disk().writeZeroes(offset, length, (flags & 1) != 0);
         }
         return BlkRequest.S_OK;
     }
@@ -233,6 +252,6 @@ public final class BlockDevice implements VhostUserDevice {
         reset();
         if (reads != null) reads.shutdown();
         if (writes != null) writes.shutdown();
-        disk.close();
+        disk().close();
     }
 }

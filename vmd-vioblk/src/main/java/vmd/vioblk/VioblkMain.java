@@ -53,7 +53,9 @@ public final class VioblkMain {
         int vhost = session.takeFd(VioblkParams.FD_VHOST_USER);
         if (vhost < 0) throw new IllegalStateException("no vhost-user socket from the parent");
         Disk disk = Qcow2Chain.open(files, formats, p.readOnly());
-        BlockDevice device = new BlockDevice(p.name(), disk, p.queues(), p.serial());
+        // read anew when the rings start: a live migration's source may have written it meanwhile
+        BlockDevice device = new BlockDevice(p.name(), disk, () -> Qcow2Chain.reopen(files, formats, p.readOnly()), p.queues(),
+                p.serial());
         session.serveStats(device::stats);
         Seccomp.lockDown(SYS_SOCKET); // before the first guest byte: no programs, no processes, no sockets
         log.info("{}: {} bytes{}, {} queue(s)", p.name(), disk.size(), p.readOnly() ? ", read-only" : "", p.queues());

@@ -64,11 +64,13 @@ class LiveMigrationTest {
         Prerequisites.requireChildUser();
         Prerequisites.require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun");
         Prerequisites.requireTool("/usr/sbin/ip");
+        Prerequisites.requireTool("/usr/bin/qemu-img");
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         String tag = Long.toString(ProcessHandle.current().pid());
         String src = "vmdmig-a-" + tag, dst = "vmdmig-b-" + tag;
-        Path disk = dir.resolve("mover.raw");
-        Files.write(disk, new byte[4 << 20]);
+        // qcow2, vmctl create's default: its cached metadata changes hands with the VM (ImageHandover)
+        Path disk = dir.resolve("mover.qcow2");
+        vmd.disk.Qcow2Creator.create(disk, 4 << 20);
         Path srcDir = Files.createDirectory(dir.resolve("src")), dstDir = Files.createDirectory(dir.resolve("dst"));
         ip("netns", "add", src);
         ip("netns", "add", dst);
@@ -127,6 +129,9 @@ class LiveMigrationTest {
                 assertTrue(srcStatus.out().contains("stopped"), srcStatus.out());
             }
             VmdDaemon.finish(b.vmctl(List.of(), "stop", "-f", "-w", "mover"));
+            Process check = new ProcessBuilder("qemu-img", "check", disk.toString()).redirectErrorStream(true).start();
+            String checked = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, check.waitFor(), "qemu-img check after the move:\n" + checked);
         } finally {
             new ProcessBuilder("/usr/sbin/ip", "netns", "del", src).inheritIO().start().waitFor();
             new ProcessBuilder("/usr/sbin/ip", "netns", "del", dst).inheritIO().start().waitFor();
