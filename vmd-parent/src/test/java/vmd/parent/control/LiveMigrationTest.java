@@ -41,9 +41,13 @@ class LiveMigrationTest {
     }
 
     private static String config(Path disk, boolean disabled) {
-        return "user " + Prerequisites.childUser() + "\n"
-                + "vm \"mover\" {\n" + (disabled ? "  disable\n" : "") + "  boot \"" + VmFixture.TEST_GUEST + "\"\n  memory 64M\n"
-                + "  disk \"" + disk + "\"\n  local interface\n  cmdline \"console=ttyS0 vmdtest=net,count\"\n}\n";
+        return "user " + Prerequisites.childUser() + "\n" + vm("mover", "64M", disk, disabled)
+                + (disabled ? vm("bigger", "128M", disk, true) : ""); // the destination also has one that does not fit
+    }
+
+    private static String vm(String name, String memory, Path disk, boolean disabled) {
+        return "vm \"" + name + "\" {\n" + (disabled ? "  disable\n" : "") + "  boot \"" + VmFixture.TEST_GUEST + "\"\n  memory "
+                + memory + "\n  disk \"" + disk + "\"\n  local interface\n  cmdline \"console=ttyS0 vmdtest=net,count\"\n}\n";
     }
 
     private static void awaitText(StringBuffer console, String text, int from) throws InterruptedException {
@@ -93,6 +97,21 @@ class LiveMigrationTest {
                 VmdDaemon.pump(in, console);
                 awaitText(console, "count 3\r", 0);
                 assertTrue(console.toString().contains("VMDTEST OK net"), console.toString());
+
+                // refused: nothing listens; then a destination VM of another shape. The guest runs on here.
+                VmdDaemon.Result unheard = VmdDaemon.finish(a.vmctl(inSrc, "send", "-l", DST_IP + ":" + PORT, "mover"));
+                assertEquals(1, unheard.rc(), unheard.err());
+                Process wrong = b.vmctl(inDst, "receive", "-l", DST_IP + ":" + PORT, "bigger");
+                Thread.sleep(2000); // let it listen: the sender connects once
+                VmdDaemon.Result refused = VmdDaemon.finish(a.vmctl(inSrc, "send", "-l", DST_IP + ":" + PORT, "mover"));
+                VmdDaemon.Result wrongEnd = VmdDaemon.finish(wrong);
+                assertEquals(1, refused.rc(), refused.err() + "\n" + a.log());
+                assertTrue(refused.err().contains("memory 64M, this VM 128M"), refused.err());
+                assertEquals(1, wrongEnd.rc(), wrongEnd.err());
+                int before = console.length();
+                awaitText(console, "count " + (lastCount(console.toString()) + 2) + "\r", before);
+                VmdDaemon.Result stillHere = VmdDaemon.finish(a.vmctl(List.of(), "status", "mover"));
+                assertTrue(stillHere.out().contains("running"), stillHere.out());
 
                 Process receive = b.vmctl(inDst, "receive", "-l", DST_IP + ":" + PORT, "mover");
                 Thread.sleep(2000); // let it listen: the sender connects once
