@@ -110,6 +110,38 @@ class SnapshotTest {
         }
     }
 
+    /** The one failure a live migration must undo: the guest was paused for the stop-and-copy. */
+    @Test
+    void aMigrationRefusedAfterTheStopLeavesTheGuestRunningWhereItWas() throws Exception {
+        Path disk = VmFixture.scratchDisk("snapshot-test", 4 << 20);
+        try (VmFixture f = new VmFixture(); RefusingDestination dest = new RefusingDestination()) {
+            f.start(counting("snaplive", disk).build());
+            f.awaitConsole("count 3\r", BOOT);
+            int fd = vmd.sys.TcpSockets.connect(dest.address());
+            CtlResult r;
+            try {
+                r = f.onEvents(() -> f.registry().send(f.vm(), fd, true)).get(60, TimeUnit.SECONDS);
+            } finally {
+                Fds.closeQuietly(fd);
+            }
+            assertTrue(dest.refused.get(10, TimeUnit.SECONDS) > 0, "the destination took no pages");
+            assertTrue(r.code() != 0, "the send succeeded: " + r.message());
+            assertTrue(r.message().contains(RefusingDestination.REASON), r.message());
+            long pausedAt = counts(f.console()).getLast();
+            int mark = f.mark();
+            f.awaitConsole("count " + (pausedAt + 3) + "\r", BOOT, mark);
+            List<Long> all = counts(f.console());
+            for (int i = 1; i < all.size(); i++) assertEquals(all.get(i - 1) + 1, all.get(i), "counts " + all);
+            f.type("x");
+            f.awaitConsole("VMDTEST OK count", BOOT, mark);
+            int blk = f.mark();
+            f.type("blk\r"); // its disk's rings were stopped for the copy and started again
+            f.awaitConsole("VMDTEST OK blk", BOOT, blk);
+        } finally {
+            VmFixture.deleteScratch(disk);
+        }
+    }
+
     @Test
     void aStreamForAnotherMachineIsRefusedWithAReason() throws Exception {
         Path disk = VmFixture.scratchDisk("snapshot-test", 4 << 20);
