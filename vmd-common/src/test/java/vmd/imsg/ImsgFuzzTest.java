@@ -114,4 +114,19 @@ class ImsgFuzzTest {
         if (!(v instanceof DeviceFailed)) assertArrayEquals(payload, again, codec.name() + " re-encodes to its bytes: " + v);
         assertEquals(v, Imsg.of(ImsgType.CHILD_CONFIG, again).decode(codec.decoder()), codec.name() + " round trip");
     }
+
+    /** The metrics samples a child answers STATS_REQUEST with: bounded, and canonical when they decode. */
+    @FuzzTest
+    void statsSamples(byte[] data) {
+        byte[] payload = Arrays.copyOf(data, Math.min(data.length, ImsgHeader.MAX_PAYLOAD));
+        StatsSamples v;
+        try {
+            v = Imsg.of(ImsgType.STATS_RESPONSE, payload).decode(StatsSamples::decode);
+        } catch (ImsgProtocolException e) {
+            return;
+        }
+        byte[] again = v.toBytes();
+        assertArrayEquals(payload, again, "StatsSamples re-encodes to its bytes: " + v);
+        assertEquals(v, Imsg.of(ImsgType.STATS_RESPONSE, again).decode(StatsSamples::decode), "StatsSamples round trip");
+    }
 }
