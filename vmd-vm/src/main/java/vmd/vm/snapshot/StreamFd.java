@@ -1,5 +1,6 @@
 package vmd.vm.snapshot;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import vmd.sys.Fds;
@@ -32,9 +33,16 @@ public final class StreamFd {
     }
 
     public void write(byte[] b) {
-        MemorySegment p = b.length <= SCRATCH ? scratch : Native.allocate(b.length);
-        MemorySegment.copy(b, 0, p, ValueLayout.JAVA_BYTE, 0, b.length);
-        write(p.address(), b.length);
+        if (b.length <= SCRATCH) {
+            MemorySegment.copy(b, 0, scratch, ValueLayout.JAVA_BYTE, 0, b.length);
+            write(scratch.address(), b.length);
+            return;
+        }
+        try (Arena a = Arena.ofConfined()) { // freed now, not when a collection finds it
+            MemorySegment p = a.allocate(b.length);
+            MemorySegment.copy(b, 0, p, ValueLayout.JAVA_BYTE, 0, b.length);
+            write(p.address(), b.length);
+        }
     }
 
     /** Writes {@code length} bytes from native memory (guest RAM goes out without a copy). */
@@ -57,9 +65,15 @@ public final class StreamFd {
     }
 
     public byte[] read(int length) {
-        MemorySegment p = length <= SCRATCH ? scratch : Native.allocate(length);
-        read(p.address(), length);
-        return p.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
+        if (length <= SCRATCH) {
+            read(scratch.address(), length);
+            return scratch.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
+        }
+        try (Arena a = Arena.ofConfined()) { // a section of up to 16 MiB: freed now, not when a collection finds it
+            MemorySegment p = a.allocate(length);
+            read(p.address(), length);
+            return p.toArray(ValueLayout.JAVA_BYTE);
+        }
     }
 
     /** Puts {@code b} back in front of the stream (a reader that looked at the magic). */
