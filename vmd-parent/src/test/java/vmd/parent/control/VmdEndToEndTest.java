@@ -567,6 +567,52 @@ class VmdEndToEndTest {
         }
     }
 
+    /**
+     * {@code vmctl send a | vmctl receive b}: the stream through a pipe, as through ssh to
+     * another host, into another VM of the same shape; the guest counts on there.
+     */
+    @Test
+    void sendPipedIntoReceiveMovesAGuestToAnotherVm() throws Exception {
+        String shape = "  boot \"" + VmFixture.TEST_GUEST + "\"\n  memory 48M\n  owner " + OWNER + "\n  cmdline \"console=ttyS0 vmdtest=count\"\n}\n";
+        startVmd("vm \"counter\" {\n  disable\n" + shape + "vm \"twin\" {\n  disable\n" + shape);
+        try {
+            Result r = vmctl(null, "start", "counter");
+            assertEquals(0, r.rc(), r.err());
+            StringBuffer console = new StringBuffer();
+            try (InputStream in = Files.newInputStream(Path.of(r.err().replaceAll("(?s).*tty (/dev/pts/[0-9]+).*", "$1").trim()))) {
+                Thread t = VmdDaemon.pump(in, console);
+                awaitText(console, "count 3\r", 0);
+                List<String> vmctl = new ArrayList<>(VmdDaemon.java("vmd.vmctl.VmctlMain"));
+                vmctl.addAll(List.of("-s", sock.toString()));
+                List<String> send = new ArrayList<>(vmctl), receive = new ArrayList<>(vmctl);
+                send.addAll(List.of("send", "counter"));
+                receive.addAll(List.of("receive", "twin"));
+                List<Process> pipeline = ProcessBuilder.startPipeline(List.of(
+                        new ProcessBuilder(send).redirectError(ProcessBuilder.Redirect.PIPE),
+                        new ProcessBuilder(receive).redirectError(ProcessBuilder.Redirect.PIPE)));
+                for (Process p : pipeline) assertTrue(p.waitFor(90, TimeUnit.SECONDS));
+                String sendErr = new String(pipeline.get(0).getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                String recvErr = new String(pipeline.get(1).getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertEquals(0, pipeline.get(0).exitValue(), sendErr + "\n" + vmdLog);
+                assertEquals(0, pipeline.get(1).exitValue(), recvErr + "\n" + vmdLog);
+                t.interrupt();
+                long last = lastCount(console.toString());
+                awaitStatus("counter", "stopped");
+                awaitStatus("twin", "running");
+                StringBuffer twin = new StringBuffer();
+                try (InputStream in2 = Files.newInputStream(Path.of(recvErr.replaceAll("(?s).*tty (/dev/pts/[0-9]+).*", "$1").trim()))) {
+                    Thread t2 = VmdDaemon.pump(in2, twin);
+                    awaitText(twin, "count " + (last + 3) + "\r", 0);
+                    assertFalse(twin.toString().contains("vmd test guest"), "booted again:\n" + twin);
+                    t2.interrupt();
+                }
+            }
+            vmctl(null, "stop", "-f", "-w", "twin");
+        } finally {
+            stopVmd();
+        }
+    }
+
     /** vmctl with its stdout and/or stdin on files (a null leaves it a pipe). */
     private Process vmctlProcessTo(String user, Path stdout, Path stdin, String... args) throws IOException {
         List<String> argv = new ArrayList<>();
