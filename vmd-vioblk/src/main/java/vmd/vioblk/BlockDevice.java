@@ -156,28 +156,29 @@ public final class BlockDevice implements VhostUserDevice {
     /** Serves a parsed request, on a ring's thread or an I/O thread; returns the used length. */
     int execute(BlkRequest req) {
         long start = System.nanoTime();
+        Disk disk = disk(); // one image for the whole request, even across a handover
         long written = 0; // into the guest's buffers
         long toDisk = 0;
         byte status;
         try {
             switch (req.type) {
                 case BlkRequest.T_IN -> {
-                    disk().read(offset(req, req.writableDataLength), req.writableData);
+                    disk.read(offset(req, req.writableDataLength), req.writableData);
                     written = req.writableDataLength;
                     status = BlkRequest.S_OK;
                 }
                 case BlkRequest.T_OUT -> {
-                    if (disk().readOnly()) {
+                    if (disk.readOnly()) {
                         status = BlkRequest.S_IOERR;
                         break;
                     }
                     long length = req.readableDataLength();
-                    disk().write(offset(req, length), req.readableData);
+                    disk.write(offset(req, length), req.readableData);
                     toDisk = length;
                     status = BlkRequest.S_OK;
                 }
                 case BlkRequest.T_FLUSH -> {
-                    if (!disk().readOnly()) disk().flush();
+                    if (!disk.readOnly()) disk.flush();
                     status = BlkRequest.S_OK;
                 }
                 case BlkRequest.T_GET_ID -> {

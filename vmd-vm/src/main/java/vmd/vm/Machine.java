@@ -341,7 +341,6 @@ public final class Machine implements PowerControl {
 
     /** The sections that say what machine this is: its shape and each vCPU's CPUID. */
     private vmd.vm.snapshot.SnapshotWriter helloWriter() {
-        kvm.msrIndexList(); // asked now: the stop-and-copy reuses it
         vmd.vm.snapshot.SnapshotWriter out = new vmd.vm.snapshot.SnapshotWriter();
         vmd.vm.snapshot.StateWriter machine = new vmd.vm.snapshot.StateWriter().string(params.name());
         shape().write(machine);
@@ -383,14 +382,12 @@ public final class Machine implements PowerControl {
                 throw new vmd.vm.snapshot.SnapshotException("the snapshot of " + from[0] + " does not fit this VM: " + String.join("; ", diff));
             }
             for (int id = 0; id < params.vcpus(); id++) cpuids.add(MachineSnapshot.cpuid(state, id, supported));
-            // What needs no state is done now, while a live migration's rounds still run:
-            // the vCPUs with their CPUID, and the classes the restore uses, loaded.
+            // The vCPUs with their CPUID need no state: made now, while a live migration's rounds still run.
             for (int id = 0; id < params.vcpus(); id++) {
                 Vcpu vcpu = vm.createVcpu(id);
                 vcpu.setCpuid(cpuids.get(id));
                 prepared.add(vcpu);
             }
-            MachineSnapshot.preload();
         };
         vmd.vm.snapshot.StreamFd stream = new vmd.vm.snapshot.StreamFd(fd);
         byte[] magic = stream.read(8);
@@ -431,18 +428,13 @@ public final class Machine implements PowerControl {
 
     /** vCPUs, chips and devices from {@code in}; guest memory is already in place. */
     private void restoreState(vmd.vm.snapshot.SnapshotReader in) {
-        long t0 = System.nanoTime();
         VcpuExits exits = new VcpuExits(this, ports, mmio);
         for (Vcpu vcpu : prepared) {
             MachineSnapshot.restoreCpu(in, vcpu);
             vcpus.add(new VcpuThread(vcpu, exits, t -> fail("vcpu " + vcpu.id() + ": " + t)));
         }
-        long t1 = System.nanoTime();
         MachineSnapshot.restoreChips(in, vm);
-        long t2 = System.nanoTime();
         devices().forEach(in::restoreDevice);
-        log.debug("vm {}: state applied: vcpus {} us, chips {} us, devices {} us", params.name(), (t1 - t0) / 1000,
-                (t2 - t1) / 1000, (System.nanoTime() - t2) / 1000);
         if (!in.unusedDevices().isEmpty()) {
             throw new vmd.vm.snapshot.SnapshotException("the snapshot has devices this VM lacks: " + in.unusedDevices());
         }

@@ -46,23 +46,6 @@ final class MachineSnapshot {
 
     private MachineSnapshot() {}
 
-    /**
-     * Loads and initializes the classes a restore runs through, so a live migration's
-     * downtime does not pay for loading them from the jars.
-     */
-    static void preload() {
-        for (Class<?> c : new Class<?>[] {VcpuState.class, vmd.vm.devices.Uart16550.class, vmd.vm.devices.CmosRtc.class,
-                vmd.vm.devices.I8042.class, vmd.vm.devices.AcpiPm.class, vmd.vm.devices.FwCfg.class, vmd.vm.pci.PciBus.class,
-                vmd.vm.pci.MsixCapability.class, vmd.vm.virtio.VirtioPciTransport.class, vmd.vm.virtio.QueueSetup.class,
-                vmd.vm.kvm.VcpuThread.class, VcpuExits.class, StateReader.class, SnapshotException.class}) {
-            try {
-                Class.forName(c.getName(), true, c.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    }
-
     static void writeVcpu(StateWriter w, VcpuState s) {
         w.bytes(s.regs()).bytes(s.sregs()).bytes(s.xsave()).bytes(s.xcrs()).u32(s.msrs().length);
         for (long[] m : s.msrs()) w.u64(m[0]).u64(m[1]);

@@ -1,8 +1,6 @@
 package vmd.vm;
 
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import vmd.memory.GuestMemory;
 import vmd.memory.MappedRegion;
 import vmd.vm.snapshot.MigrationStream;
@@ -19,8 +17,6 @@ import vmd.vm.snapshot.StreamFd;
 final class MigrationReceiver {
     private MigrationReceiver() {}
 
-    private static final Logger log = LoggerFactory.getLogger(MigrationReceiver.class);
-
     static SnapshotReader receive(StreamFd in, GuestMemory memory, Consumer<SnapshotReader> check) {
         MigrationStream.readVersion(in);
         int tag = MigrationStream.readTag(in);
@@ -32,29 +28,21 @@ final class MigrationReceiver {
             throw e;
         }
         MigrationStream.writeAck(in, 0, "");
-        long pagesSinceSync = 0; // the stop-and-copy's pages: what the downtime waits for
         while (true) {
             tag = MigrationStream.readTag(in);
             switch (tag) {
-                case MigrationStream.PAGES -> pagesSinceSync += pages(in, memory);
-                case MigrationStream.SYNC -> {
-                    MigrationStream.writeAck(in, 0, "");
-                    pagesSinceSync = 0;
-                }
+                case MigrationStream.PAGES -> pages(in, memory);
+                case MigrationStream.SYNC -> MigrationStream.writeAck(in, 0, "");
                 case MigrationStream.STATE -> {
-                    long t0 = System.nanoTime();
-                    SnapshotReader state = SnapshotReader.read(in, memory, r -> {}, false);
-                    log.debug("migration: state read in {} us, {} pages since the last round",
-                            (System.nanoTime() - t0) / 1000, pagesSinceSync);
-                    return state;
+                    return SnapshotReader.read(in, memory, r -> {}, false);
                 }
                 default -> throw new SnapshotException("unknown migration record " + tag);
             }
         }
     }
 
-    /** One run of pages, straight into the mapping; it must lie inside one RAM region. Returns its page count. */
-    private static int pages(StreamFd in, GuestMemory memory) {
+    /** One run of pages, straight into the mapping; it must lie inside one RAM region. */
+    private static void pages(StreamFd in, GuestMemory memory) {
         java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(in.read(12)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         long gpa = h.getLong();
         int count = h.getInt();
@@ -65,7 +53,7 @@ final class MigrationReceiver {
         for (MappedRegion r : memory.regions()) {
             if (r.region().contains(gpa, length)) {
                 in.read(r.hostAddress() + (gpa - r.region().guestAddress()), length);
-                return count;
+                return;
             }
         }
         throw new SnapshotException(String.format("migration pages 0x%x+0x%x are outside guest RAM", gpa, length));

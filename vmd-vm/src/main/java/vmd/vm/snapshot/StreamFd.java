@@ -16,9 +16,6 @@ public final class StreamFd {
     private long transferred;
     /** Bytes given back by {@link #unread}, served before the descriptor. */
     private byte[] pushedBack = new byte[0];
-    /** Native memory for headers and state sections, reused: a migration makes ~100k small reads. */
-    private final MemorySegment scratch = Native.allocate(SCRATCH);
-    private static final int SCRATCH = 64 * 1024;
 
     public StreamFd(int fd) {
         this.fd = fd;
@@ -33,13 +30,8 @@ public final class StreamFd {
     }
 
     public void write(byte[] b) {
-        if (b.length <= SCRATCH) {
-            MemorySegment.copy(b, 0, scratch, ValueLayout.JAVA_BYTE, 0, b.length);
-            write(scratch.address(), b.length);
-            return;
-        }
-        try (Arena a = Arena.ofConfined()) { // freed now, not when a collection finds it
-            MemorySegment p = a.allocate(b.length);
+        try (Arena a = Arena.ofConfined()) { // freed at once: a migration makes ~100k of these
+            MemorySegment p = a.allocate(Math.max(1, b.length));
             MemorySegment.copy(b, 0, p, ValueLayout.JAVA_BYTE, 0, b.length);
             write(p.address(), b.length);
         }
@@ -65,14 +57,10 @@ public final class StreamFd {
     }
 
     public byte[] read(int length) {
-        if (length <= SCRATCH) {
-            read(scratch.address(), length);
-            return scratch.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
-        }
-        try (Arena a = Arena.ofConfined()) { // a section of up to 16 MiB: freed now, not when a collection finds it
-            MemorySegment p = a.allocate(length);
+        try (Arena a = Arena.ofConfined()) { // freed at once: headers, and state sections of up to 16 MiB
+            MemorySegment p = a.allocate(Math.max(1, length));
             read(p.address(), length);
-            return p.toArray(ValueLayout.JAVA_BYTE);
+            return p.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
         }
     }
 
