@@ -1,7 +1,7 @@
 #!/bin/bash
 # Start-up and footprint benchmark: vmd side by side with QEMU -accel kvm, in one run, on
 # the project's test guest (guest/, a bzImage that prints "VMDTEST READY" on COM1).
-# Usage: bench/start-run.sh [--rounds N (5)] [--no-build] [--keep] [--no-spare] [--machine q35|pc]
+# Usage: bench/start-run.sh [--rounds N (5)] [--no-build] [--keep] [--no-spare] [--vms N (3)] [--machine q35|pc]
 # Prints a Markdown table on stdout (medians over N rounds, min..max ranges, ours / QEMU
 # ratios); progress on stderr; logs and consoles in a private work dir under /tmp (removed
 # at the end unless --keep, or kept when the run fails). Root only (KVM, taps); the taps
@@ -26,11 +26,14 @@
 #     right after the kill, and the time to "VMDTEST OK blk" minus the same command's time
 #     without a kill (the baseline, measured just before) is the I/O stall the guest saw.
 #  3. RSS and PSS per process from /proc/PID/smaps, summed over all mappings except those
-#     named /memfd:* (the guest-RAM mapping; reported separately), 1 s after READY and a
+#     named /memfd:* (the guest-RAM mapping; reported separately), 5 s after READY and a
 #     `blk`: vmd's vm, vioblk and vionet processes (the VM has a disk and a `local
 #     interface`), the parent and control processes for information; QEMU's qemu-system
 #     (with its virtio-net tap back-end inside) and qemu-storage-daemon. "Total per VM"
 #     is vm + vioblk + vionet against qemu-system + qsd.
+#  3b. the same with --vms N (3) VMs running at once, then as many QEMU VMs, each with a
+#     qsd of its own: the sum over all their processes divided by N, the cost of a VM on
+#     a host that runs several (processes of a kind share what they map from one file).
 #  4. the same restart with vm.conf's `spare devices` (after the rounds above, by `vmctl
 #     reload`): SIGKILL of vioblk to "reconnected", now served by the warm spare process, and
 #     the memory the idle spares (one vioblk, one vionet per host) cost.
@@ -38,14 +41,15 @@
 # a VM and survives its restarts.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-build=1 rounds=5 keep=0 machine=q35 spare=""
-usage() { echo "usage: bench/start-run.sh [--rounds N] [--no-build] [--keep] [--no-spare] [--machine q35|pc]" >&2; exit 2; }
+build=1 rounds=5 keep=0 machine=q35 spare="" vms=3
+usage() { echo "usage: bench/start-run.sh [--rounds N] [--no-build] [--keep] [--no-spare] [--vms N] [--machine q35|pc]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) [ $# -ge 2 ] || usage; rounds=$2; shift ;;
 	--no-build) build=0 ;;
 	--keep) keep=1 ;;
 	--no-spare) spare=--no-spare ;;
+	--vms) shift; vms=${1:-} ;;
 	--machine) [ $# -ge 2 ] || usage; machine=$2; shift ;;
 	-h|--help) usage ;;
 	*) usage ;;
@@ -53,6 +57,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case "$rounds" in ''|*[!0-9]*|0) echo "bench/start-run.sh: --rounds wants a positive number" >&2; exit 2 ;; esac
+case "$vms" in ''|*[!0-9]*) echo "bench/start-run.sh: --vms wants a number (0 skips the several-VM footprint)" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "bench/start-run.sh: needs root (KVM, taps, a network namespace)" >&2; exit 1; }
 [ -c /dev/kvm ] || { echo "bench/start-run.sh: no /dev/kvm" >&2; exit 1; }
 for tool in qemu-system-x86_64 qemu-storage-daemon python3 ip; do
@@ -70,7 +75,7 @@ cleanup() {
 	# bench.py stops what it started; this is the backstop if it died. Only our own pids,
 	# checked against their command lines before any signal.
 	local f pid
-	for f in "$work/qemu.pid" "$work/daemon.pid" "$work/qsd.pid"; do
+	for f in "$work/qemu.pid" "$work/daemon.pid" "$work/qsd.pid" "$work"/qemu-f*.pid "$work"/qsd-f*.pid; do
 		[ -s "$f" ] || continue
 		pid=$(head -1 "$f")
 		if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -e "$work"; then
@@ -82,7 +87,7 @@ cleanup() {
 	done
 	if [ -s "$work/children.pids" ]; then
 		while read -r pid; do
-			if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -e '-Dvmd\.process=.* sb-r'; then
+			if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -E -e '-Dvmd\.process=.* (sb-r|sp-r|fl-)'; then
 				kill -KILL "$pid" 2>/dev/null || true
 			fi
 		done < "$work/children.pids"
@@ -117,7 +122,7 @@ ip -n "$NS" link set lo up
 
 set +e
 python3 "$ROOT/bench/start/bench.py" --root "$ROOT" --work "$work" --guest "$guest" --netns "$NS" \
-	--rounds "$rounds" --machine "$machine" $spare
+	--rounds "$rounds" --machine "$machine" --vms "$vms" $spare
 status=$?
 set -e
 [ "$status" = 0 ] || echo "bench/start-run.sh: failed (exit $status)" >&2

@@ -263,7 +263,7 @@ class Bench:
                                     "restart_respawn", "restart_guest", "qemu_ready_qboot", "qemu_ready_seabios",
                                     "qemu_blk", "spare_restart")}
         self.mem = {k: [] for k in ("vm", "vioblk", "vionet", "parent", "control", "qemu", "qsd",
-                                    "spare_vioblk", "spare_vionet")}
+                                    "spare_vioblk", "spare_vionet", "fleet_vmd", "fleet_qemu")}
 
     def vmctl_run(self, *args, timeout=60):
         try:
@@ -280,7 +280,8 @@ class Bench:
 
     def setup(self):
         a = self.a
-        for name in ("vmd-disk.raw", "qemu-disk.raw"):
+        disks = ["vmd-disk.raw", "qemu-disk.raw"] + [f"{s}-disk-f{i}.raw" for s in ("vmd", "qemu") for i in range(1, a.vms + 1)]
+        for name in disks:
             with open(os.path.join(self.w, name), "wb") as f:
                 f.truncate(16 << 20)
         # One VM per round: vmd's restart budget (3 per minute per device) belongs to the VM
@@ -289,6 +290,9 @@ class Bench:
             for r in range(1, a.rounds + 1):
                 f.write(f'vm "sb-r{r}" {{\n\tdisable\n\tboot "{a.guest}"\n\tcmdline "console=ttyS0"\n'
                         f'\tmemory 256M\n\tdisk "{self.w}/vmd-disk.raw"\n\tlocal interface\n}}\n')
+            for i in range(1, a.vms + 1):
+                f.write(f'vm "fl-{i}" {{\n\tdisable\n\tboot "{a.guest}"\n\tcmdline "console=ttyS0"\n'
+                        f'\tmemory 256M\n\tdisk "{self.w}/vmd-disk-f{i}.raw"\n\tlocal interface\n}}\n')
         chk = subprocess.run([self.vmd, "-n", "-f", os.path.join(self.w, "vm.conf")], capture_output=True, text=True, timeout=120)
         if chk.returncode != 0:
             raise Fail(f"vmd -n rejected the generated vm.conf:\n{chk.stdout}{chk.stderr}")
@@ -309,18 +313,7 @@ class Bench:
 
         say("starting qemu-storage-daemon (vhost-user-blk export)")
         self.qsd_sock = os.path.join(self.w, "qsd.sock")
-        self.qsd = subprocess.Popen(
-            ["qemu-storage-daemon", "--blockdev", f"driver=file,node-name=f,filename={self.w}/qemu-disk.raw",
-             "--export", f"type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path={self.qsd_sock},writable=on",
-             "--pidfile", os.path.join(self.w, "qsd.pid")],
-            stdin=subprocess.DEVNULL, stdout=open(os.path.join(self.w, "qsd.log"), "ab"), stderr=subprocess.STDOUT,
-            start_new_session=True)
-        for _ in range(200):
-            if os.path.exists(self.qsd_sock) or self.qsd.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not os.path.exists(self.qsd_sock):
-            raise Fail("qemu-storage-daemon did not create its socket; see " + os.path.join(self.w, "qsd.log"))
+        self.qsd = self.start_qsd(os.path.join(self.w, "qemu-disk.raw"), self.qsd_sock, "")
 
     # ---- vmd: one round
 
@@ -364,8 +357,9 @@ class Bench:
             blk = con.blk(f"vmd round {r}")
             self.res["vmd_blk"].append(blk * 1000)
 
-            # footprint, settled
-            time.sleep(1.0)
+            # footprint, settled: a running VM's, not its first second's (compiler arenas
+            # still held, before the JVMs' periodic heap trim)
+            time.sleep(self.a.settle)
             d = self.daemon.pid
             procs = {"vm": rf"-Dvmd\.process=vm {name}( |$)", "vioblk": rf"-Dvmd\.process=vioblk {name}/disk0( |$)",
                      "vionet": rf"-Dvmd\.process=vionet {name}/net0( |$)", "control": r"-Dvmd\.process=control( |$)"}
@@ -488,18 +482,111 @@ class Bench:
 
     # ---- QEMU: one round
 
+    def qemu_cmd(self, firmware, qsd_sock, tap, pidfile):
+        """The QEMU VM every round and the fleet start: the same shape as vmd's."""
+        a = self.a
+        bios = ["-bios", QBOOT] if firmware == "qboot" else []
+        return ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host,arch-capabilities=off", "-M", a.machine,
+                "-nodefaults", "-m", "256M", "-smp", "1", "-nographic", "-monitor", "none", "-serial", "stdio",
+                "-no-reboot", "-kernel", a.guest, "-append", "console=ttyS0",
+                "-object", "memory-backend-memfd,id=mem,size=256M,share=on", "-machine", "memory-backend=mem",
+                "-chardev", f"socket,id=c,path={qsd_sock}", "-device", "vhost-user-blk-pci,chardev=c",
+                "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
+                "-device", "virtio-net-pci,netdev=n0,romfile=",
+                "-pidfile", pidfile] + bios
+
+    def start_qsd(self, disk, sock, tag):
+        qsd = subprocess.Popen(
+            ["qemu-storage-daemon", "--blockdev", f"driver=file,node-name=f,filename={disk}",
+             "--export", f"type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path={sock},writable=on",
+             "--pidfile", os.path.join(self.w, f"qsd{tag}.pid")],
+            stdin=subprocess.DEVNULL, stdout=open(os.path.join(self.w, f"qsd{tag}.log"), "ab"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        for _ in range(200):
+            if os.path.exists(sock) or qsd.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not os.path.exists(sock):
+            raise Fail("qemu-storage-daemon did not create its socket; see " + os.path.join(self.w, f"qsd{tag}.log"))
+        return qsd
+
+    # ---- several VMs at once: what each further VM costs
+
+    def fleet_phase(self):
+        """Starts a.vms VMs at once under vmd, then as many QEMU VMs (each with a qsd of its
+        own, as each vmd VM has its own vioblk); once all are READY and have done a `blk`,
+        their processes' memory summed and divided by the number of VMs. Processes of one
+        kind share what they map from one file (libjvm, an AOT cache, qemu's binary)."""
+        a, n = self.a, self.a.vms
+        names = [f"fl-{i}" for i in range(1, n + 1)]
+        cons = []
+        try:
+            for name in names:
+                st = self.vmctl_run("start", name)
+                if st.returncode != 0:
+                    raise Fail(f"vmctl start {name} failed: {st.stderr.strip()}")
+                tty = re.search(r"tty (/dev/\S+)", st.stderr).group(1)
+                fd = os.open(tty, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+                cons.append((fd, Console(fd, fd, os.path.join(self.w, f"console-{name}.log"))))
+            for _, con in cons:
+                con.wait(rb"VMDTEST READY", 120, what="VMDTEST READY")
+                con.blk("fleet")
+            time.sleep(self.a.settle)
+            d, sample = self.daemon.pid, {"rss": 0.0, "pss": 0.0}
+            for name in names:
+                for kind, pat in (("vm", rf"-Dvmd\.process=vm {name}( |$)"), ("vioblk", rf"-Dvmd\.process=vioblk {name}/disk0( |$)"),
+                                  ("vionet", rf"-Dvmd\.process=vionet {name}/net0( |$)")):
+                    found = children_of(d, pat)
+                    if len(found) != 1:
+                        raise Fail(f"fleet: expected one {kind} process for {name}, found {found}")
+                    self.known_children.add(found[0])
+                    mm = smaps(found[0])
+                    for k in sample:
+                        sample[k] += mm[k] / n
+            self.record_children()
+            self.mem["fleet_vmd"].append(sample)
+            say(f"fleet: {n} vmd VMs, per VM RSS {sample['rss']:.1f} MiB, PSS {sample['pss']:.1f} MiB")
+        finally:
+            for fd, con in cons:
+                con.close()
+                os.close(fd)
+        for name in names:
+            self.stop_vm(name)
+
+        qemus, qsds, cons = [], [], []
+        try:
+            for i in range(1, n + 1):
+                sock = os.path.join(self.w, f"qsd-f{i}.sock")
+                qsds.append(self.start_qsd(os.path.join(self.w, f"qemu-disk-f{i}.raw"), sock, f"-f{i}"))
+                q = subprocess.Popen(self.qemu_cmd("seabios", sock, f"sbqf{i}", os.path.join(self.w, f"qemu-f{i}.pid")),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=open(os.path.join(self.w, f"qemu-f{i}.err"), "ab"),
+                                     preexec_fn=setns_preexec(f"/run/netns/{a.netns}"), start_new_session=True)
+                qemus.append(q)
+                cons.append(Console(q.stdout.fileno(), q.stdin.fileno(), os.path.join(self.w, f"console-qemu-f{i}.log")))
+            for con in cons:
+                con.wait(rb"VMDTEST READY", 120, what="VMDTEST READY (QEMU)")
+                con.blk("fleet (QEMU)")
+            time.sleep(self.a.settle)
+            sample = {"rss": 0.0, "pss": 0.0}
+            for p in qemus + qsds:
+                mm = smaps(p.pid)
+                for k in sample:
+                    sample[k] += mm[k] / n
+            self.mem["fleet_qemu"].append(sample)
+            say(f"fleet: {n} QEMU VMs, per VM RSS {sample['rss']:.1f} MiB, PSS {sample['pss']:.1f} MiB")
+        finally:
+            for con in cons:
+                con.close()
+            for q in qemus:
+                stop_process(q, "qemu-system-x86_64")
+            for q in qsds:
+                stop_process(q, "qemu-storage-daemon")
+
     def qemu_round(self, r, firmware):
         """firmware "seabios" (QEMU's default, and the round whose footprint is taken) or "qboot"."""
         a = self.a
-        bios = ["-bios", QBOOT] if firmware == "qboot" else []
-        cmd = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host,arch-capabilities=off", "-M", a.machine,
-               "-nodefaults", "-m", "256M", "-smp", "1", "-nographic", "-monitor", "none", "-serial", "stdio",
-               "-no-reboot", "-kernel", a.guest, "-append", "console=ttyS0",
-               "-object", "memory-backend-memfd,id=mem,size=256M,share=on", "-machine", "memory-backend=mem",
-               "-chardev", f"socket,id=c,path={self.qsd_sock}", "-device", "vhost-user-blk-pci,chardev=c",
-               "-netdev", "tap,id=n0,ifname=sbq0,script=no,downscript=no",
-               "-device", "virtio-net-pci,netdev=n0,romfile=",
-               "-pidfile", os.path.join(self.w, "qemu.pid")] + bios
+        cmd = self.qemu_cmd(firmware, self.qsd_sock, "sbq0", os.path.join(self.w, "qemu.pid"))
         err = open(os.path.join(self.w, f"qemu-{firmware}-{r}.err"), "ab")
         t0 = time.time()
         self.qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
@@ -517,7 +604,7 @@ class Bench:
             blk = con.blk(f"QEMU ({firmware}) round {r}")
             if firmware == "seabios":
                 self.res["qemu_blk"].append(blk * 1000)
-                time.sleep(1.0)
+                time.sleep(self.a.settle)
                 self.mem["qemu"].append(smaps(self.qemu.pid))
                 self.mem["qsd"].append(smaps(self.qsd.pid))
         finally:
@@ -605,6 +692,10 @@ class Bench:
             row(f"vionet process, {what} (MiB; QEMU's tap back-end is inside qemu-system)", m("vionet", key), None, f1)
             row(f"**total per VM, {what}: vm + vioblk + vionet / qemu-system + qsd** (MiB)",
                 total(["vm", "vioblk", "vionet"], key), total(["qemu", "qsd"], key), f1)
+        if mem["fleet_vmd"] and mem["fleet_qemu"]:
+            for key, what in (("rss", "RSS"), ("pss", "PSS")):
+                row(f"**per VM with {a.vms} VMs running, {what}: their vm + vioblk + vionet / qemu-system + qsd, over {a.vms}** (MiB)",
+                    m("fleet_vmd", key), m("fleet_qemu", key), f1)
         row("guest RAM resident (memfd Rss) in the vm process / qemu-system (MiB)", m("vm", "memfd_rss"), m("qemu", "memfd_rss"), f1)
         row("guest RAM resident (memfd Rss) in vioblk / qsd (MiB)", m("vioblk", "memfd_rss"), m("qsd", "memfd_rss"), f1)
         row("guest RAM resident (memfd Rss) in vionet (MiB)", m("vionet", "memfd_rss"), None, f1)
@@ -627,6 +718,8 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--machine", default="q35")
     p.add_argument("--no-spare", action="store_true", help="skip the `spare devices` restart rounds")
+    p.add_argument("--settle", type=float, default=5.0, help="seconds from a VM's first `blk` to its footprint sample")
+    p.add_argument("--vms", type=int, default=3, help="VMs started at once for the per-VM footprint of a host with several (0: skip)")
     a = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     b = Bench(a)
@@ -642,6 +735,8 @@ def main():
             if os.path.exists(QBOOT):
                 b.qemu_round(r, "qboot")
                 time.sleep(0.5)
+        if a.vms > 0:
+            b.fleet_phase()
         if not a.no_spare:
             b.spare_phase()
     except Fail as e:

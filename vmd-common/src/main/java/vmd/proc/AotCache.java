@@ -10,15 +10,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ahead-of-time cache each kind of child starts from (JEP 483/514/515): classes
- * already parsed, verified and linked, and profiles, written at package time by a training
- * run of that kind ({@code vmd-mkaot}) to {@code lib/vmd-KIND.aot} beside the jars. A
- * cache is only valid for the class path and JVM flags it was trained with, so the
- * training runs with exactly the flags of {@link ChildJvmFlags}.
+ * The ahead-of-time caches children start from (JEP 483/514/515): classes already parsed,
+ * verified and linked, and profiles, written at package time by training runs
+ * ({@code vmd-mkaot}) beside the jars. Two caches: {@code lib/vmd-guest.aot} for the
+ * processes of a VM (vm, vioblk, vionet) and {@code lib/vmd-control.aot}. A cache is only
+ * valid for the class path and JVM flags it was trained with, so the training runs with
+ * the flags of {@link ChildJvmFlags}; the kinds of one cache differ only in heap sizes,
+ * which a cache does not hold, and share one class path ({@link ChildClassPath}).
  *
- * <p>A missing cache is logged once per kind and the child starts without it; a cache the
- * child's JVM refused (another JDK build, other flags) is reported by the child in
- * CHILD_READY and logged once per kind by the parent.
+ * <p>A child maps its cache at the address the cache was made for
+ * ({@code ArchiveRelocationMode=0}), so the cache's read-only half (class metadata, ~10 of
+ * its 17 MiB) stays a clean file mapping that all of a VM's processes share, and those
+ * of every other VM and the spares. The JVM's default (relocate to a random address at
+ * every start) rewrites every pointer and leaves each process a private copy. The address
+ * is not a fixed one known to anyone who has the release: {@code vmd-mkaot} draws it at
+ * random for each cache ({@link #randomBase}), on the host where the cache is made. Where
+ * it is taken in a child, the JVM relocates as usual. Everything else - libc, the heap,
+ * stacks, guest memory - is still placed anew by the kernel at every start. (The read-write
+ * half, ~6 MiB, is written as the classes are linked at start and is private either way.)
+ *
+ * <p>A missing cache is logged once and the child starts without it; a cache the child's
+ * JVM refused (another JDK build, other flags) is reported by the child in CHILD_READY and
+ * logged once by the parent.
  */
 public final class AotCache {
     /** Set on a child's command line to the cache it was given. */
@@ -31,11 +44,28 @@ public final class AotCache {
 
     private AotCache() {}
 
-    /** {@code lib/vmd-KIND.aot} beside the first jar of the class path; null for class directories. */
+    /** The cache of a VM's processes. */
+    public static final String GUEST = "guest";
+    /** The kinds that start from {@link #GUEST}. */
+    public static final List<String> GUEST_KINDS = List.of("vm", "vioblk", "vionet");
+    /** Each cache and the kinds of child that start from it, in training order. */
+    static final java.util.Map<String, List<String>> CACHES = java.util.Map.of(GUEST, GUEST_KINDS, "control", List.of("control"));
+
+    /** The kinds that start from {@code cache}. */
+    static List<String> kindsOf(String cache) {
+        return CACHES.getOrDefault(cache, List.of(cache));
+    }
+
+    /** The cache a kind of child starts from: {@link #GUEST} or the kind's own. */
+    public static String cacheOf(String kind) {
+        return GUEST_KINDS.contains(kind) ? GUEST : kind;
+    }
+
+    /** {@code lib/vmd-CACHE.aot} of the kind, beside the first jar of the class path; null for class directories. */
     public static Path pathFor(String classPath, String kind) {
         for (String entry : classPath.split(File.pathSeparator)) {
             if (!entry.endsWith(".jar")) continue;
-            return Path.of(entry).toAbsolutePath().getParent().resolve("vmd-" + kind + ".aot");
+            return Path.of(entry).toAbsolutePath().getParent().resolve("vmd-" + cacheOf(kind) + ".aot");
         }
         return null;
     }
@@ -45,12 +75,29 @@ public final class AotCache {
         Path cache = pathFor(classPath, kind);
         if (cache == null) return List.of(); // a development class path: nothing was trained
         if (!Files.isReadable(cache)) {
-            if (reported.add(kind + " missing")) {
-                log.info("no AOT cache for {} processes at {}; they start without one (vmd-mkaot makes it)", kind, cache);
+            if (reported.add(cacheOf(kind) + " missing")) {
+                log.info("no AOT cache for {} processes at {}; they start without one (vmd-mkaot makes it)",
+                        String.join(", ", kindsOf(cacheOf(kind))), cache);
             }
             return List.of();
         }
-        return List.of("-XX:AOTCache=" + cache, "-D" + PROPERTY + "=" + cache);
+        return List.of("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0",
+                "-D" + PROPERTY + "=" + cache);
+    }
+
+    /** Lowest and highest (exclusive) base drawn: above any heap or library the JVM places low, below the mmap area. */
+    static final long BASE_LOW = 0x1000_0000_0000L, BASE_HIGH = 0x6000_0000_0000L;
+    /** 2 MiB steps: 2^25 possible bases. */
+    static final long BASE_ALIGN = 2L << 20;
+
+    /**
+     * A base address for a cache being made ({@code -XX:SharedBaseAddress}), at random
+     * between {@link #BASE_LOW} and {@link #BASE_HIGH} in 2 MiB steps, from the JDK's
+     * strong random source.
+     */
+    public static long randomBase(java.util.random.RandomGenerator random) {
+        long steps = (BASE_HIGH - BASE_LOW) / BASE_ALIGN;
+        return BASE_LOW + random.nextLong(steps) * BASE_ALIGN;
     }
 
     /** In a child: did this JVM map the cache it was given? (A refused cache leaves it without sharing.) */
@@ -59,11 +106,11 @@ public final class AotCache {
         return System.getProperty("java.vm.info", "").contains("sharing") ? State.USED : State.REJECTED;
     }
 
-    /** In the parent, when a child says CHILD_READY: logs once per kind a cache its JVM refused. */
+    /** In the parent, when a child says CHILD_READY: logs once per cache a cache its JVM refused. */
     public static void checkReady(String kind, State state) {
-        if (state == State.REJECTED && reported.add(kind + " rejected")) {
-            log.warn("the JVM refused the AOT cache for {} processes (another JDK or other flags?); "
-                    + "they start without it until vmd-mkaot is run again", kind);
+        if (state == State.REJECTED && reported.add(cacheOf(kind) + " rejected")) {
+            log.warn("the JVM refused the AOT cache vmd-{}.aot of {} processes (another JDK or other flags?); "
+                    + "they start without it until vmd-mkaot is run again", cacheOf(kind), String.join(", ", kindsOf(cacheOf(kind))));
         }
     }
 }

@@ -31,17 +31,18 @@ import vmd.sys.UnixSockets;
  * The training runs behind the children's AOT caches ({@link AotCache}), run by
  * {@code vmd-mkaot} at package and install time.
  *
- * <p>Without arguments it trains every kind: one JVM per kind, with exactly that kind's
- * flags ({@link ChildJvmFlags}) and {@code -XX:AOTCacheOutput}, running this class with
- * {@code --kind KIND}. A kind's run does what its process does on its way to ready — the
- * libc downcalls linked and called, sealed guest memory created and mapped, descriptors
- * passed, imsg framed, logging set up — and loads the classes of that process's packages,
- * so the cache holds them parsed, verified and linked. Then the kind's own workload runs,
- * found by class name as the parent finds a child's main ({@link #WORKLOADS}): this
- * module imports no process's module.
+ * <p>Without arguments it makes every cache: one JVM per cache, with the flags of its
+ * first kind ({@link ChildJvmFlags}) and {@code -XX:AOTCacheOutput}, running this class
+ * with {@code --kinds KIND,...}. For each kind the run does what that process does on its
+ * way to ready - the libc downcalls linked and called, sealed guest memory created and
+ * mapped, descriptors passed, imsg framed, logging set up - and loads the classes of that
+ * process's packages, so the cache holds them parsed, verified and linked. Then the kind's
+ * own workload runs, found by class name as the parent finds a child's main
+ * ({@link #WORKLOADS}): this module imports no process's module.
  */
 public final class AotTraining {
-    static final List<String> KINDS = List.of("vm", "vioblk", "vionet", "control");
+    /** The caches in the order they are made. */
+    static final List<String> CACHES = List.of(AotCache.GUEST, "control");
     /** Each kind's workload: a class with {@code public static void train()} in that kind's module. */
     static final java.util.Map<String, String> WORKLOADS = java.util.Map.of("vm", "vmd.vm.AotWorkload",
             "vioblk", "vmd.vioblk.AotWorkload", "vionet", "vmd.vionet.AotWorkload",
@@ -50,13 +51,16 @@ public final class AotTraining {
     private AotTraining() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length == 2 && args[0].equals("--kind")) {
-            train(args[1]);
+        if (args.length == 2 && args[0].equals("--kinds")) {
+            for (String kind : args[1].split(",")) train(kind);
             System.exit(0); // the cache is written at exit
         }
         String full = System.getProperty("java.class.path");
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
-        for (String kind : KINDS) {
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        for (String name : CACHES) {
+            List<String> kinds = AotCache.kindsOf(name);
+            String kind = kinds.get(0); // the kinds of one cache share its class path and all flags but heap sizes
             // The kind's own class path first (a cache serves a class path it is a prefix of,
             // or equal to), then the rest, which the training itself runs from.
             String cp = ChildClassPath.forKind(full, kind);
@@ -68,16 +72,22 @@ public final class AotTraining {
             Files.deleteIfExists(cache);
             List<String> argv = new ArrayList<>(List.of(javaBin.toString()));
             argv.addAll(ChildJvmFlags.of(kind));
+            long base = AotCache.randomBase(random);
             argv.addAll(List.of("-Xlog:aot=warning", "-XX:AOTCacheOutput=" + cache, "-Dvmd.log.level=WARN",
-                    "-cp", cp, AotTraining.class.getName(), "--kind", kind));
+                    "-XX:SharedBaseAddress=0x" + Long.toHexString(base),
+                    "-cp", cp, AotTraining.class.getName(), "--kinds", String.join(",", kinds)));
             Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes());
             if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0 || !Files.isReadable(cache)) {
-                throw new IllegalStateException("AOT training of " + kind + " failed:\n" + out);
+                throw new IllegalStateException("AOT training of " + String.join(", ", kinds) + " failed:\n" + out);
             }
             cache.toFile().setReadable(true, false); // children run as _vmd
-            System.out.printf("vmd-mkaot: %s (%d KiB)%n", cache, Files.size(cache) / 1024);
-            if (LAUNCHED.contains(kind)) writeArgFile(cache.resolveSibling("vmd-" + kind + ".args"), kind, ChildClassPath.forKind(full, kind));
+            System.out.printf("vmd-mkaot: %s (%d KiB, mapped at 0x%x)%n", cache, Files.size(cache) / 1024, base);
+            for (String k : kinds) {
+                if (LAUNCHED.contains(k)) writeArgFile(cache.resolveSibling("vmd-" + k + ".args"), k, ChildClassPath.forKind(full, k));
+                // a cache of the kind's own, from before the kinds of a VM shared one
+                if (!k.equals(name)) Files.deleteIfExists(cache.resolveSibling("vmd-" + k + ".aot"));
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -41,22 +42,27 @@ public final class ProcFs {
         return null;
     }
 
-    /** One smaps entry: its header line and VmFlags. */
-    public record Mapping(long start, long end, String header, List<String> vmFlags) {}
+    /** One smaps entry: its header line, VmFlags, and its sizes in KiB by field (Rss, Pss, Shared_Clean...). */
+    public record Mapping(long start, long end, String header, List<String> vmFlags, Map<String, Long> kib) {}
 
     public static List<Mapping> smaps(long pid) {
         List<Mapping> out = new ArrayList<>();
         try {
             String header = null;
             long start = 0, end = 0;
+            Map<String, Long> kib = new HashMap<>();
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/smaps"))) {
                 if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
                     header = line;
                     String[] range = line.split(" ")[0].split("-");
                     start = Long.parseUnsignedLong(range[0], 16);
                     end = Long.parseUnsignedLong(range[1], 16);
+                    kib = new HashMap<>();
                 } else if (line.startsWith("VmFlags:") && header != null) {
-                    out.add(new Mapping(start, end, header, List.of(line.substring(8).trim().split("\\s+"))));
+                    out.add(new Mapping(start, end, header, List.of(line.substring(8).trim().split("\\s+")), Map.copyOf(kib)));
+                } else if (line.endsWith(" kB")) {
+                    String[] f = line.split(":\\s+");
+                    kib.put(f[0], Long.parseLong(f[1].substring(0, f[1].length() - 3).trim()));
                 }
             }
         } catch (IOException e) {

@@ -104,7 +104,7 @@ class InstalledBackendsIT {
             assertEquals((3 << 20) / 512, config.getLong(), "capacity in sectors");
         }
         String maps = Files.readString(Path.of("/proc/" + backend.pid() + "/maps"));
-        assertTrue(maps.contains(prefix.resolve("lib/vmd/lib/vmd-vioblk.aot").toString()), "the launcher's JVM maps its AOT cache");
+        assertTrue(maps.contains(prefix.resolve("lib/vmd/lib/vmd-guest.aot").toString()), "the launcher's JVM maps its AOT cache");
     }
 
     private static String field(String json, String name) {
