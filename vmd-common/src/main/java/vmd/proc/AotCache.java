@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * stacks, guest memory - is still placed anew by the kernel at every start. (The read-write
  * half, ~6 MiB, is written as the classes are linked at start and is private either way.)
  *
- * <p>A missing cache is logged once and the child starts without it; a cache the child's
- * JVM refused (another JDK build, other flags) is reported by the child in CHILD_READY and
- * logged once by the parent.
+ * <p>A missing cache, or one another Java made ({@code vmd-CACHE.aot.jvm} beside it names
+ * the one that did), is logged once and the child starts without it; a cache the child's
+ * JVM refused all the same (other flags, a damaged file) is reported by the child in
+ * CHILD_READY and logged once by the parent.
  */
 public final class AotCache {
     /** Set on a child's command line to the cache it was given. */
@@ -81,8 +82,34 @@ public final class AotCache {
             }
             return List.of();
         }
+        // Another Java would refuse the cache anyway, and might not know the diagnostic
+        // flag below at all, which would stop the child from starting: only the Java that
+        // made the cache gets it.
+        String madeBy = madeBy(cache);
+        String running = System.getProperty("java.vm.version");
+        if (!running.equals(madeBy)) {
+            if (reported.add(cacheOf(kind) + " other java")) {
+                log.warn("the AOT cache {} was made by Java {}, this is {}; {} processes start without it until vmd-mkaot is run again",
+                        cache, madeBy == null ? "unknown" : madeBy, running, String.join(", ", kindsOf(cacheOf(kind))));
+            }
+            return List.of();
+        }
         return List.of("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0",
                 "-D" + PROPERTY + "=" + cache);
+    }
+
+    /** The file beside a cache that names the Java (java.vm.version) that made it. */
+    public static Path jvmFile(Path cache) {
+        return cache.resolveSibling(cache.getFileName() + ".jvm");
+    }
+
+    /** The java.vm.version that made {@code cache}, or null when unrecorded. */
+    static String madeBy(Path cache) {
+        try {
+            return Files.readString(jvmFile(cache)).strip();
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     /** Lowest and highest (exclusive) base drawn: above any heap or library the JVM places low, below the mmap area. */

@@ -70,6 +70,7 @@ public final class AotTraining {
             Path cache = AotCache.pathFor(cp, kind);
             if (cache == null) throw new IllegalStateException("AOT caches need a class path of jars, not " + cp);
             Files.deleteIfExists(cache);
+            Files.deleteIfExists(AotCache.jvmFile(cache));
             List<String> argv = new ArrayList<>(List.of(javaBin.toString()));
             argv.addAll(ChildJvmFlags.of(kind));
             long base = AotCache.randomBase(random);
@@ -82,6 +83,8 @@ public final class AotTraining {
                 throw new IllegalStateException("AOT training of " + String.join(", ", kinds) + " failed:\n" + out);
             }
             cache.toFile().setReadable(true, false); // children run as _vmd
+            Files.writeString(AotCache.jvmFile(cache), System.getProperty("java.vm.version") + "\n");
+            AotCache.jvmFile(cache).toFile().setReadable(true, false);
             System.out.printf("vmd-mkaot: %s (%d KiB, mapped at 0x%x)%n", cache, Files.size(cache) / 1024, base);
             for (String k : kinds) {
                 if (LAUNCHED.contains(k)) writeArgFile(cache.resolveSibling("vmd-" + k + ".args"), k, ChildClassPath.forKind(full, k));

@@ -63,7 +63,7 @@ class DistributionIT {
     void childrenRunOnFfmFromTheirAotCachesWithSealedGuestMemory() throws Exception {
         Path log = startVmd("spare devices\n");
 
-        Map<String, Long> pids = awaitChildren(log);
+        Map<String, Long> pids = awaitChildren(log, CHILDREN);
         for (var child : pids.entrySet()) {
             long pid = child.getValue();
             String kind = child.getKey().split(" ")[0];
@@ -143,6 +143,23 @@ class DistributionIT {
         assertEquals(1, count(text, "refused the AOT cache"), text);
     }
 
+    @Test
+    void aCacheAnotherJavaMadeIsNotGivenToTheChildren() throws Exception {
+        Files.writeString(dir.resolve("vmd/lib/vmd-guest.aot.jvm"), "24.0.1+9\n");
+        Path log = startVmd("");
+        awaitLog(log, "vm dist: INFO  vioblk0: back-end features");
+        String text = Files.readString(log);
+        assertEquals(1, count(text, "vmd-guest.aot was made by Java 24.0.1+9"), text);
+        assertEquals(0, count(text, "refused the AOT cache"), text);
+        Map<String, Long> pids = awaitChildren(log, CHILDREN.subList(0, 4));
+        for (String name : List.of("vm dist", "vioblk dist/disk0", "vionet dist/net0")) {
+            String cmd = Files.readString(Path.of("/proc/" + pids.get(name) + "/cmdline")).replace('\0', ' ');
+            assertFalse(cmd.contains("AOTCache") || cmd.contains("ArchiveRelocationMode"), name + ": " + cmd);
+        }
+        String control = Files.readString(Path.of("/proc/" + pids.get("control") + "/cmdline"));
+        assertTrue(control.contains("vmd-control.aot"), "the control process still gets its own cache");
+    }
+
     /** Starts the distribution's vmd with VM "dist" (a 1 MiB disk, a local interface) and {@code extra}; returns its log. */
     private Path startVmd(String extra) throws IOException {
         Path disk = dir.resolve("disk.raw");
@@ -173,7 +190,7 @@ class DistributionIT {
     }
 
     /** Waits until every child is up and each vm/device process has mapped guest memory; pid by name. */
-    private Map<String, Long> awaitChildren(Path log) throws Exception {
+    private Map<String, Long> awaitChildren(Path log, List<String> expected) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (true) {
             Map<String, Long> found = new LinkedHashMap<>();
@@ -187,17 +204,17 @@ class DistributionIT {
                         continue;
                     }
                     if (!cmd.contains(dir.toString())) continue;
-                    for (String name : CHILDREN) {
+                    for (String name : expected) {
                         if (cmd.contains("-Dvmd.process=" + name + " ")) found.put(name, Long.parseLong(p.getFileName().toString()));
                     }
                 }
             }
-            boolean mapped = found.size() == CHILDREN.size() && found.entrySet().stream()
+            boolean mapped = found.size() == expected.size() && found.entrySet().stream()
                     .filter(e -> !e.getKey().equals("control") && !e.getKey().endsWith(" spare"))
                     .allMatch(e -> hasGuestMemory(e.getValue()));
             if (mapped) return found;
             if (!vmd.isAlive() || System.nanoTime() > deadline) {
-                throw new AssertionError("children " + found + " of " + CHILDREN + " not all up:\n" + Files.readString(log));
+                throw new AssertionError("children " + found + " of " + expected + " not all up:\n" + Files.readString(log));
             }
             Thread.sleep(100);
         }
