@@ -26,8 +26,8 @@
 #     right after the kill, and the time to "VMDTEST OK blk" minus the same command's time
 #     without a kill (the baseline, measured just before) is the I/O stall the guest saw.
 #  3. RSS and PSS per process from /proc/PID/smaps, summed over all mappings except those
-#     named /memfd:* (the guest-RAM mapping; reported separately), 5 s after READY and a
-#     `blk`: vmd's vm, vioblk and vionet processes (the VM has a disk and a `local
+#     named /memfd:* (the guest-RAM mapping; reported separately), from 5 s after READY
+#     and a `blk`, the median of 7 samples 0.5 s apart: vmd's vm, vioblk and vionet processes (the VM has a disk and a `local
 #     interface`), the parent and control processes for information; QEMU's qemu-system
 #     (with its virtio-net tap back-end inside) and qemu-storage-daemon. "Total per VM"
 #     is vm + vioblk + vionet against qemu-system + qsd.

@@ -120,6 +120,22 @@ def smaps(pid):
     return {k: v / MIB for k, v in kib.items()}
 
 
+SAMPLES, SAMPLE_GAP = 7, 0.5
+
+
+def smaps_median(pids):
+    """{pid: smaps(pid)} as the median of SAMPLES samples SAMPLE_GAP s apart, field by field:
+    a JVM's footprint moves by a few MiB as its compilers finish and its heap trim runs
+    each second, so one sample is luck and the median over 3 s is the running figure."""
+    runs = {pid: [] for pid in pids}
+    for i in range(SAMPLES):
+        if i:
+            time.sleep(SAMPLE_GAP)
+        for pid in pids:
+            runs[pid].append(smaps(pid))
+    return {pid: {k: statistics.median(x[k] for x in xs) for k in xs[0]} for pid, xs in runs.items()}
+
+
 def cmdline(pid):
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -371,13 +387,14 @@ class Bench:
                 pids[kind] = found[0]
                 self.known_children.add(found[0])
             self.record_children()
+            sampled = smaps_median(list(pids.values()) + [d])
             for kind, pid in pids.items():
-                self.mem[kind].append(smaps(pid))
+                self.mem[kind].append(sampled[pid])
             try:
                 self.jvm = os.readlink(f"/proc/{pids['vm']}/exe")
             except OSError:
                 pass
-            self.mem["parent"].append(smaps(d))
+            self.mem["parent"].append(sampled[d])
 
             # SIGKILL the vioblk process, then ask the guest for disk I/O at once
             off2 = log.mark()
@@ -532,7 +549,7 @@ class Bench:
                 con.wait(rb"VMDTEST READY", 120, what="VMDTEST READY")
                 con.blk("fleet")
             time.sleep(self.a.settle)
-            d, sample = self.daemon.pid, {"rss": 0.0, "pss": 0.0}
+            d, sample, fleet = self.daemon.pid, {"rss": 0.0, "pss": 0.0}, []
             for name in names:
                 for kind, pat in (("vm", rf"-Dvmd\.process=vm {name}( |$)"), ("vioblk", rf"-Dvmd\.process=vioblk {name}/disk0( |$)"),
                                   ("vionet", rf"-Dvmd\.process=vionet {name}/net0( |$)")):
@@ -540,9 +557,10 @@ class Bench:
                     if len(found) != 1:
                         raise Fail(f"fleet: expected one {kind} process for {name}, found {found}")
                     self.known_children.add(found[0])
-                    mm = smaps(found[0])
-                    for k in sample:
-                        sample[k] += mm[k] / n
+                    fleet.append(found[0])
+            for mm in smaps_median(fleet).values():
+                for k in sample:
+                    sample[k] += mm[k] / n
             self.record_children()
             self.mem["fleet_vmd"].append(sample)
             say(f"fleet: {n} vmd VMs, per VM RSS {sample['rss']:.1f} MiB, PSS {sample['pss']:.1f} MiB")
@@ -569,8 +587,7 @@ class Bench:
                 con.blk("fleet (QEMU)")
             time.sleep(self.a.settle)
             sample = {"rss": 0.0, "pss": 0.0}
-            for p in qemus + qsds:
-                mm = smaps(p.pid)
+            for mm in smaps_median([p.pid for p in qemus + qsds]).values():
                 for k in sample:
                     sample[k] += mm[k] / n
             self.mem["fleet_qemu"].append(sample)
@@ -605,8 +622,9 @@ class Bench:
             if firmware == "seabios":
                 self.res["qemu_blk"].append(blk * 1000)
                 time.sleep(self.a.settle)
-                self.mem["qemu"].append(smaps(self.qemu.pid))
-                self.mem["qsd"].append(smaps(self.qsd.pid))
+                sampled = smaps_median([self.qemu.pid, self.qsd.pid])
+                self.mem["qemu"].append(sampled[self.qemu.pid])
+                self.mem["qsd"].append(sampled[self.qsd.pid])
         finally:
             con.close()
             stop_process(self.qemu, "qemu-system-x86_64")

@@ -25,9 +25,9 @@ import java.util.List;
  *   <li>{@code -Xss512k}: vCPU and ring threads keep shallow stacks.
  *   <li>{@code -Dslf4j.provider=vmd.proc.ChildLog}: children log through {@link ChildLog},
  *       not Logback (~40 ms of every start, and its classes).
- *   <li>{@code -XX:TieredStopAtLevel=1} only for the control process: it answers vmctl
+ *   <li>{@code -XX:TieredStopAtLevel=1} for the control process: it answers vmctl
  *       now and then, so C1 code is fast enough and C2's compiler threads and memory are
- *       saved. The vm and device processes keep C2: their exit and ring loops are hot.
+ *       saved. The device processes keep C2: their ring loops are the data path.
  *   <li>Heap ceilings per kind: the heap of a device holds ring state and, for vioblk,
  *       the qcow2 table caches (up to 32 MiB by default); guest data never passes
  *       through the heap (zero copy), so no kind needs more.
@@ -36,14 +36,17 @@ import java.util.List;
  *       the whole eden is touched before the first collection. Under bench/run.sh's load
  *       a vioblk process ends at 71 MiB RSS instead of 91 with the same throughput
  *       (QD32 random reads within 3 %); 4 MiB saved 5 MiB more but cost 8-10 % of the IOPS.
- *       The vm process gets 4 MiB: it is on no data path (rings are kicked and signalled
- *       through eventfds between the guest and the devices), and its heap held 1.3 MiB
- *       less at rest.
- *   <li>A smaller code cache and metaspace bound what a long-running child can grow to.
- *   <li>{@code -XX:TrimNativeHeapInterval=1000}: the JIT compilers' arenas of the first
- *       seconds are freed to glibc, which keeps them in its per-thread arenas; a trim each
- *       second gives them back. 5 MiB less RSS a child (a vioblk at rest: 14.9 MiB of
- *       anonymous memory without, 9.9 with); a trim of these small heaps takes microseconds.
+ *       The vm process gets 2 MiB: it is on no data path (rings are kicked and signalled
+ *       through eventfds between the guest and the devices), and its heap held 2.5 MiB
+ *       less at rest than with 8.
+ *   <li>{@code -XX:TieredStopAtLevel=1} for the vm process too: its Java work per exit is
+ *       small next to the exit, and without C2 it is ~2 MiB smaller (compiler arenas,
+ *       code). Measured: live migration's downtime and total time did not suffer
+ *       (bench/migrate-run.sh: 10 ms, 0.22 of QEMU's), nor READY. The guest cache is
+ *       trained with vioblk's flags ({@link AotCache#GUEST_KINDS} lists it first), so it
+ *       holds C2 profiles for the devices' ring code: trained with the vm's C1-only flags
+ *       instead, it was 0.5 MiB smaller per process but a vioblk, whose JIT then profiled
+ *       everything afresh, held 3-4 MiB more.
  * </ul>
  */
 public final class ChildJvmFlags {
@@ -77,7 +80,7 @@ public final class ChildJvmFlags {
     public static List<String> of(String kind) {
         List<String> flags = new ArrayList<>(COMMON);
         switch (kind) {
-            case "vm" -> flags.addAll(List.of("-Xmx64m", "-Xmn4m"));
+            case "vm" -> flags.addAll(List.of("-Xmx64m", "-Xmn2m", "-XX:TieredStopAtLevel=1"));
             case "vioblk" -> flags.addAll(List.of("-Xmx96m", "-Xmn8m"));
             case "vionet" -> flags.addAll(List.of("-Xmx48m", "-Xmn8m"));
             case "control" -> flags.addAll(List.of("-Xmx32m", "-Xmn4m", "-XX:TieredStopAtLevel=1"));

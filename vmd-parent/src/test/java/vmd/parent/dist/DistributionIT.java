@@ -139,7 +139,7 @@ class DistributionIT {
         String text = Files.readString(log);
         assertEquals(1, count(text, "no AOT cache for control processes"), text);
         // one line for the cache, though three kinds of process were refused it
-        assertEquals(1, count(text, "the JVM refused the AOT cache vmd-guest.aot of vm, vioblk, vionet processes"), text);
+        assertEquals(1, count(text, "the JVM refused the AOT cache vmd-guest.aot of vioblk, vionet, vm processes"), text);
         assertEquals(1, count(text, "refused the AOT cache"), text);
     }
 
