@@ -49,12 +49,12 @@ public final class AotCache {
     public static final String GUEST = "guest";
     /** The kinds that start from {@link #GUEST}; the first one's flags train it (ChildJvmFlags says why vioblk). */
     public static final List<String> GUEST_KINDS = List.of("vioblk", "vionet", "vm");
-    /** Each cache and the kinds of child that start from it, in training order. */
-    static final java.util.Map<String, List<String>> CACHES = java.util.Map.of(GUEST, GUEST_KINDS, "control", List.of("control"));
+    /** The caches, in the order vmd-mkaot makes them. */
+    static final List<String> CACHES = List.of(GUEST, "control");
 
-    /** The kinds that start from {@code cache}. */
+    /** The kinds that start from {@code cache}, in training order. */
     static List<String> kindsOf(String cache) {
-        return CACHES.getOrDefault(cache, List.of(cache));
+        return cache.equals(GUEST) ? GUEST_KINDS : List.of(cache);
     }
 
     /** The cache a kind of child starts from: {@link #GUEST} or the kind's own. */

@@ -41,8 +41,6 @@ import vmd.sys.UnixSockets;
  * ({@link #WORKLOADS}): this module imports no process's module.
  */
 public final class AotTraining {
-    /** The caches in the order they are made. */
-    static final List<String> CACHES = List.of(AotCache.GUEST, "control");
     /** Each kind's workload: a class with {@code public static void train()} in that kind's module. */
     static final java.util.Map<String, String> WORKLOADS = java.util.Map.of("vm", "vmd.vm.AotWorkload",
             "vioblk", "vmd.vioblk.AotWorkload", "vionet", "vmd.vionet.AotWorkload",
@@ -58,7 +56,7 @@ public final class AotTraining {
         String full = System.getProperty("java.class.path");
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
         java.security.SecureRandom random = new java.security.SecureRandom();
-        for (String name : CACHES) {
+        for (String name : AotCache.CACHES) {
             List<String> kinds = AotCache.kindsOf(name);
             String kind = kinds.get(0); // the kinds of one cache share its class path and all flags but heap sizes
             // The kind's own class path first (a cache serves a class path it is a prefix of,

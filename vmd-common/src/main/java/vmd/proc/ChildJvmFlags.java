@@ -37,16 +37,16 @@ import java.util.List;
  *       a vioblk process ends at 71 MiB RSS instead of 91 with the same throughput
  *       (QD32 random reads within 3 %); 4 MiB saved 5 MiB more but cost 8-10 % of the IOPS.
  *       The vm process gets 2 MiB: it is on no data path (rings are kicked and signalled
- *       through eventfds between the guest and the devices), and its heap held 2.5 MiB
- *       less at rest than with 8.
+ *       through eventfds between the guest and the devices); its heap at rest held 1.3 MiB
+ *       less with 4 MiB than with 8.
  *   <li>{@code -XX:TieredStopAtLevel=1} for the vm process too: its Java work per exit is
- *       small next to the exit, and without C2 it is ~2 MiB smaller (compiler arenas,
- *       code). Measured: live migration's downtime and total time did not suffer
+ *       small next to the exit, and without C2 it has no C2 compiler thread, arenas or
+ *       code. With the 2 MiB young generation its PSS went from 29.9 to 28.0 MiB
+ *       (bench/start-run.sh), and live migration's downtime and total time did not suffer
  *       (bench/migrate-run.sh: 10 ms, 0.22 of QEMU's), nor READY. The guest cache is
  *       trained with vioblk's flags ({@link AotCache#GUEST_KINDS} lists it first), so it
- *       holds C2 profiles for the devices' ring code: trained with the vm's C1-only flags
- *       instead, it was 0.5 MiB smaller per process but a vioblk, whose JIT then profiled
- *       everything afresh, held 3-4 MiB more.
+ *       holds C2 profiles for the devices' ring code; trained with the vm's C1-only flags
+ *       its private half was 0.5 MiB smaller, a difference the benchmark's noise hid.
  * </ul>
  */
 public final class ChildJvmFlags {

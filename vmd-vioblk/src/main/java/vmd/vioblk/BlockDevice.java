@@ -163,7 +163,7 @@ public final class BlockDevice implements VhostUserDevice {
         try {
             switch (req.type) {
                 case BlkRequest.T_IN -> {
-                    disk.read(offset(req, req.writableDataLength), req.writableData);
+                    disk.read(offset(disk, req, req.writableDataLength), req.writableData);
                     written = req.writableDataLength;
                     status = BlkRequest.S_OK;
                 }
@@ -173,7 +173,7 @@ public final class BlockDevice implements VhostUserDevice {
                         break;
                     }
                     long length = req.readableDataLength();
-                    disk.write(offset(req, length), req.readableData);
+                    disk.write(offset(disk, req, length), req.readableData);
                     toDisk = length;
                     status = BlkRequest.S_OK;
                 }
@@ -185,7 +185,7 @@ public final class BlockDevice implements VhostUserDevice {
                     written = getId(req);
                     status = BlkRequest.S_OK;
                 }
-                case BlkRequest.T_DISCARD, BlkRequest.T_WRITE_ZEROES -> status = ranges(req);
+                case BlkRequest.T_DISCARD, BlkRequest.T_WRITE_ZEROES -> status = ranges(disk, req);
                 default -> status = BlkRequest.S_UNSUPP;
             }
         } catch (IOException | IllegalArgumentException e) {
@@ -199,11 +199,11 @@ public final class BlockDevice implements VhostUserDevice {
     }
 
     /** Byte offset of a request of {@code length} bytes, checked against the disk. */
-    private long offset(BlkRequest req, long length) throws IOException {
+    private long offset(Disk disk, BlkRequest req, long length) throws IOException {
         if (length % BlkRequest.SECTOR_SIZE != 0) throw new IOException("length " + length + " is not whole sectors");
-        if (req.sector < 0 || req.sector > (disk().size() >>> 9)) throw new IOException("sector " + req.sector + " beyond the disk");
+        if (req.sector < 0 || req.sector > (disk.size() >>> 9)) throw new IOException("sector " + req.sector + " beyond the disk");
         long offset = req.sector * BlkRequest.SECTOR_SIZE;
-        Disk.checkRange(name, disk().size(), offset, length);
+        Disk.checkRange(name, disk.size(), offset, length);
         return offset;
     }
 
@@ -221,10 +221,10 @@ public final class BlockDevice implements VhostUserDevice {
     }
 
     /** DISCARD and WRITE_ZEROES: a list of {u64 sector, u32 sectors, u32 flags} segments. */
-    private byte ranges(BlkRequest req) throws IOException {
-        if (disk().readOnly()) return BlkRequest.S_IOERR;
+    private byte ranges(Disk disk, BlkRequest req) throws IOException {
+        if (disk.readOnly()) return BlkRequest.S_IOERR;
         boolean discard = req.type == BlkRequest.T_DISCARD;
-        if (discard && !disk().supportsDiscard()) return BlkRequest.S_UNSUPP;
+        if (discard && !disk.supportsDiscard()) return BlkRequest.S_UNSUPP;
         byte[] payload = new byte[(int) Math.min(req.readableDataLength(), 16 * 256)];
         int at = 0;
         for (ByteBuffer b : req.readableData) {
@@ -242,9 +242,9 @@ public final class BlockDevice implements VhostUserDevice {
             if (sectors > max || (flags & ~1) != 0) return BlkRequest.S_UNSUPP;
             long offset = sector * BlkRequest.SECTOR_SIZE;
             long length = sectors * BlkRequest.SECTOR_SIZE;
-            Disk.checkRange(name, disk().size(), offset, length);
-            if (discard) disk().discard(offset, length);
-            else disk().writeZeroes(offset, length, (flags & 1) != 0);
+            Disk.checkRange(name, disk.size(), offset, length);
+            if (discard) disk.discard(offset, length);
+            else disk.writeZeroes(offset, length, (flags & 1) != 0);
         }
         return BlkRequest.S_OK;
     }

@@ -40,15 +40,22 @@ class ImageHandoverTest {
         return b.array();
     }
 
+    /** A new qcow2 image opened as vioblk opens it, with a handover that counts its re-reads in {@code reopened[0]}. */
+    private static ImageHandover handover(Path image, long size, int[] reopened) throws Exception {
+        Qcow2Creator.create(image, size);
+        List<ImageFile> files = List.of(ImageFile.open(image, true));
+        List<ImageFormat> formats = List.of(ImageFormat.QCOW2);
+        return new ImageHandover("disk0", Qcow2Chain.open(files, formats, false), () -> {
+            reopened[0]++;
+            return Qcow2Chain.reopen(files, formats, false);
+        });
+    }
+
     @Test
     void theNextOwnerSeesWhatTheLastOneWroteAndAllocatesAroundIt() throws Exception {
         Path image = dir.resolve("shared.qcow2");
-        Qcow2Creator.create(image, 64L << 20);
         // the destination's vioblk: opened while the source still runs
-        List<ImageFile> files = List.of(ImageFile.open(image, true));
-        List<ImageFormat> formats = List.of(ImageFormat.QCOW2);
-        ImageHandover dest = new ImageHandover("disk0", Qcow2Chain.open(files, formats, false),
-                () -> Qcow2Chain.reopen(files, formats, false));
+        ImageHandover dest = handover(image, 64L << 20, new int[1]);
         // the source writes two clusters after that, and its rings stop (flush)
         try (Disk source = Qcow2Chain.open(image, false)) {
             source.write(0, filled(0xa1));
@@ -74,15 +81,8 @@ class ImageHandoverTest {
 
     @Test
     void aStartWithoutAStopInBetweenKeepsTheCache() throws Exception {
-        Path image = dir.resolve("own.qcow2");
-        Qcow2Creator.create(image, 16L << 20);
-        List<ImageFile> files = List.of(ImageFile.open(image, true));
-        List<ImageFormat> formats = List.of(ImageFormat.QCOW2);
         int[] reopened = {0};
-        ImageHandover h = new ImageHandover("disk0", Qcow2Chain.open(files, formats, false), () -> {
-            reopened[0]++;
-            return Qcow2Chain.reopen(files, formats, false);
-        });
+        ImageHandover h = handover(dir.resolve("own.qcow2"), 16L << 20, reopened);
         h.acquired();
         Disk first = h.disk();
         first.write(0, filled(7));
