@@ -10,13 +10,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ahead-of-time caches children start from (JEP 483/514/515): classes already parsed,
- * verified and linked, and profiles, written at package time by training runs
+ * The ahead-of-time caches children start from (JEP 483/514): classes already parsed,
+ * verified and linked, written at package time by training runs
  * ({@code vmd-mkaot}) beside the jars. Two caches: {@code lib/vmd-guest.aot} for the
  * processes of a VM (vm, vioblk, vionet) and {@code lib/vmd-control.aot}. A cache is only
  * valid for the class path and JVM flags it was trained with, so the training runs with
- * the flags of {@link ChildJvmFlags}; the kinds of one cache differ only in heap sizes,
- * which a cache does not hold, and share one class path ({@link ChildClassPath}).
+ * the flags of {@link ChildJvmFlags}; the kinds of one cache differ only in heap sizes and
+ * compilers, which a cache does not hold, and share one class path ({@link ChildClassPath}).
+ * The caches hold no method profiles (JEP 515): with the classes linked ahead of time every
+ * process writes its cache's read-write half, and profiles were ~1 MiB of it in each
+ * process, and they only speed up the devices' C2 warm-up (the benchmarks' throughput
+ * was the same without them).
  *
  * <p>A child maps its cache at the address the cache was made for
  * ({@code ArchiveRelocationMode=0}), so the cache's read-only half (class metadata, ~10 of
@@ -47,7 +51,7 @@ public final class AotCache {
 
     /** The cache of a VM's processes. */
     public static final String GUEST = "guest";
-    /** The kinds that start from {@link #GUEST}; the first one's flags train it (ChildJvmFlags says why vioblk). */
+    /** The kinds that start from {@link #GUEST}; the first one's flags train it. */
     public static final List<String> GUEST_KINDS = List.of("vioblk", "vionet", "vm");
     /** The caches, in the order vmd-mkaot makes them. */
     static final List<String> CACHES = List.of(GUEST, "control");

@@ -73,6 +73,7 @@ public final class AotTraining {
             argv.addAll(ChildJvmFlags.of(kind));
             long base = AotCache.randomBase(random);
             argv.addAll(List.of("-Xlog:aot=warning", "-XX:AOTCacheOutput=" + cache, "-Dvmd.log.level=WARN",
+                    "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTRecordTraining", // no profiles: AotCache says why
                     "-XX:SharedBaseAddress=0x" + Long.toHexString(base),
                     "-cp", cp, AotTraining.class.getName(), "--kinds", String.join(",", kinds)));
             Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
@@ -181,16 +182,20 @@ public final class AotTraining {
         t.join();
     }
 
-    /** The classes of the kind's own packages and of the shared ones, from the jars on the class path. */
+    /**
+     * The classes of the packages every child runs (the native layer, guest memory, imsg,
+     * the child's session) and, for the control process, which has a cache of its own,
+     * its package, from the jars on the class path. A VM's kinds share one cache, and
+     * their own classes are in it only as far as their workloads run them: with the
+     * classes linked ahead of time, every process that starts from a cache loads all of
+     * it, so a class only the vm process needs would cost each device process its share
+     * of the cache's written half (~3 KiB a class), while from the jar it costs only the
+     * process that loads it (bench/README.md "Start-up and footprint").
+     */
     private static void loadPackages(String kind) throws IOException {
         List<String> prefixes = new ArrayList<>(List.of("vmd/sys/", "vmd/memory/", "vmd/imsg/", "vmd/proc/"));
-        switch (kind) {
-            case "vm" -> prefixes.addAll(List.of("vmd/vm/", "vmd/virtio/", "vmd/vhostuser/"));
-            case "vioblk" -> prefixes.addAll(List.of("vmd/vioblk/", "vmd/disk/", "vmd/virtio/", "vmd/vhostuser/"));
-            case "vionet" -> prefixes.addAll(List.of("vmd/vionet/", "vmd/tap/", "vmd/virtio/", "vmd/vhostuser/"));
-            case "control" -> prefixes.add("vmd/parent/control/");
-            default -> throw new IllegalArgumentException("unknown process kind " + kind);
-        }
+        if (kind.equals("control")) prefixes.add("vmd/parent/control/");
+        else if (!AotCache.kindsOf(AotCache.GUEST).contains(kind)) throw new IllegalArgumentException("unknown process kind " + kind);
         ClassLoader loader = AotTraining.class.getClassLoader();
         for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
             if (!entry.endsWith(".jar") || !Path.of(entry).getFileName().toString().startsWith("vmd-")) continue;
@@ -233,7 +238,9 @@ public final class AotTraining {
             front.send(VhostUserMessage.request(VhostUserRequest.GET_QUEUE_NUM));
             front.receive(10_000);
             front.send(VhostUserMessage.request(VhostUserRequest.SET_FEATURES, VhostUserMessage.u64(features)));
-            front.send(VhostUserMessage.request(VhostUserRequest.GET_CONFIG, new byte[12 + 8]));
+            byte[] config = new byte[12 + 8]; // offset, size, flags, then the bytes asked for
+            config[4] = 8;
+            front.send(VhostUserMessage.request(VhostUserRequest.GET_CONFIG, config));
             front.receive(10_000);
         }
         backend.join(10_000);

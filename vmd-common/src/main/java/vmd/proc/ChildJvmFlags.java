@@ -8,14 +8,15 @@ import java.util.List;
  * bench/README.md "Start-up and footprint"). The AOT training run uses the same flags,
  * or the children's JVMs would refuse the cache.
  *
- * <p>Measured on a vioblk process, 1 s after start (RSS / PSS, MiB): these flags with the
- * AOT cache 54.7 / 52.9, without the cache 64.5 / 62.5; {@code -Xms8m}, {@code -Xmn2m},
- * {@code -Xss256k}, {@code MALLOC_ARENA_MAX=1} or {@code -XX:CICompilerCount=2} each change
- * it by under 1 MiB, C1 only ({@code -XX:TieredStopAtLevel=1}) saves ~2 MiB, compact object
- * headers cost 6 MiB. What remains is the JVM's floor: ~17 MiB of class metadata mapped
- * from the cache (~6 MiB of it written at start and private, the rest shared by every
- * process that starts from the cache: {@link AotCache}), libjvm's text (shared between
+ * <p>Measured with bench/start-run.sh (PSS per process, MiB, 5 s after the guest is ready
+ * and has done some block I/O): vm 25.2, vioblk 22.6, vionet 22.1. What remains is the
+ * JVM's floor: ~17 MiB of class metadata mapped from the AOT cache, its written third
+ * (~6 MiB) private and the rest shared by every process that starts from the cache
+ * ({@link AotCache}, {@link AotTraining} on what goes into it), libjvm's text (shared by
  * all of vmd's JVMs, so it counts in PSS only in part) and a few MiB of heap.
+ * {@code -Xms8m}, {@code -Xss256k}, {@code MALLOC_ARENA_MAX=1} or
+ * {@code -XX:CICompilerCount=2} each change it by under 1 MiB; compact object headers
+ * cost 6 MiB.
  *
  * <ul>
  *   <li>Serial GC: one collector, no GC worker threads or their stacks and card tables;
@@ -25,9 +26,18 @@ import java.util.List;
  *   <li>{@code -Xss512k}: vCPU and ring threads keep shallow stacks.
  *   <li>{@code -Dslf4j.provider=vmd.proc.ChildLog}: children log through {@link ChildLog},
  *       not Logback (~40 ms of every start, and its classes).
- *   <li>{@code -XX:TieredStopAtLevel=1} for the control process: it answers vmctl
- *       now and then, so C1 code is fast enough and C2's compiler threads and memory are
- *       saved. The device processes keep C2: their ring loops are the data path.
+ *   <li>One compiler per kind instead of tiered compilation (C1 code, profiled C1 code,
+ *       then C2): profiling code and its data, and a second compiler thread with its
+ *       arenas, cost 2-2.5 MiB per process. The vm process and the control process run
+ *       C1 only ({@code -XX:TieredStopAtLevel=1}): their Java work per event is small
+ *       next to the event (a vCPU exit, a vmctl request), and live migration's downtime
+ *       and total time did not suffer (bench/migrate-run.sh: 10 ms, 0.22 of QEMU's). The
+ *       device processes run C2 only ({@code -XX:-TieredCompilation}): their ring loops
+ *       are the data path, and C1 code lost there - 35 % of vioblk's 4 KiB QD32 IOPS, a
+ *       third of vionet's 64-byte frames into the guest (bench/run.sh, bench/net-run.sh) -
+ *       while C2 alone keeps tiered C2's throughput and costs what C1 alone does. Their
+ *       start-up runs interpreted until C2 compiles the hot methods; with nothing to parse
+ *       or link (the cache) a restart still serves in ~200 ms.
  *   <li>Heap ceilings per kind: the heap of a device holds ring state and, for vioblk,
  *       the qcow2 table caches (up to 32 MiB by default); guest data never passes
  *       through the heap (zero copy), so no kind needs more.
@@ -39,14 +49,6 @@ import java.util.List;
  *       The vm process gets 2 MiB: it is on no data path (rings are kicked and signalled
  *       through eventfds between the guest and the devices); its heap at rest held 1.3 MiB
  *       less with 4 MiB than with 8.
- *   <li>{@code -XX:TieredStopAtLevel=1} for the vm process too: its Java work per exit is
- *       small next to the exit, and without C2 it has no C2 compiler thread, arenas or
- *       code. With the 2 MiB young generation its PSS went from 29.9 to 28.0 MiB
- *       (bench/start-run.sh), and live migration's downtime and total time did not suffer
- *       (bench/migrate-run.sh: 10 ms, 0.22 of QEMU's), nor READY. The guest cache is
- *       trained with vioblk's flags ({@link AotCache#GUEST_KINDS} lists it first), so it
- *       holds C2 profiles for the devices' ring code; trained with the vm's C1-only flags
- *       its private half was 0.5 MiB smaller, a difference the benchmark's noise hid.
  * </ul>
  */
 public final class ChildJvmFlags {
@@ -81,8 +83,8 @@ public final class ChildJvmFlags {
         List<String> flags = new ArrayList<>(COMMON);
         switch (kind) {
             case "vm" -> flags.addAll(List.of("-Xmx64m", "-Xmn2m", "-XX:TieredStopAtLevel=1"));
-            case "vioblk" -> flags.addAll(List.of("-Xmx96m", "-Xmn8m"));
-            case "vionet" -> flags.addAll(List.of("-Xmx48m", "-Xmn8m"));
+            case "vioblk" -> flags.addAll(List.of("-Xmx96m", "-Xmn8m", "-XX:-TieredCompilation"));
+            case "vionet" -> flags.addAll(List.of("-Xmx48m", "-Xmn8m", "-XX:-TieredCompilation"));
             case "control" -> flags.addAll(List.of("-Xmx32m", "-Xmn4m", "-XX:TieredStopAtLevel=1"));
             default -> flags.add("-Xmx64m");
         }

@@ -37,6 +37,7 @@ public final class ChildLauncher {
             List<String> props = new ArrayList<>(List.of("-Dvmd.process=" + spec.name()));
             String level = System.getProperty("vmd.log.level");
             if (level != null) props.add("-Dvmd.log.level=" + level); // children log as verbosely as the parent
+            props.add("-D" + ChildLog.UTC_OFFSET_PROPERTY + "=" + java.util.TimeZone.getDefault().getOffset(System.currentTimeMillis()) / 1000);
             argv.addAll(jvm.argv(spec.kind(), props, spec.mainClass(), spec.args()));
             List<String> env = List.of(
                     "PATH=/usr/sbin:/usr/bin:/sbin:/bin",

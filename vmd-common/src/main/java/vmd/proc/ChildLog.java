@@ -2,7 +2,6 @@ package vmd.proc;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.time.LocalTime;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.ILoggerFactory;
@@ -23,6 +22,11 @@ import org.slf4j.spi.SLF4JServiceProvider;
  * {@code -Dvmd.process}), vmd's loggers at the run-time level, others at WARN. The parent
  * reads these lines (and sends them to syslog when daemonized); it keeps Logback itself.
  *
+ * <p>The time of day is the parent's local time: the parent passes its offset from UTC
+ * ({@code -Dvmd.log.utcoffset}, seconds) at spawn, so a child loads no time-zone rules
+ * (java.time reads and keeps the whole tz database, ~1 MiB a process); a child started
+ * before a daylight-saving change keeps the old offset until it is restarted.
+ *
  * <p>Chosen with {@code -Dslf4j.provider=vmd.proc.ChildLog} ({@link ChildJvmFlags}) and
  * not registered as a service, so the parent's Logback is not disturbed. A child without
  * Logback starts ~40 ms sooner and carries ~1,000 fewer classes.
@@ -30,6 +34,9 @@ import org.slf4j.spi.SLF4JServiceProvider;
 public final class ChildLog implements SLF4JServiceProvider {
     private static volatile int vmdLevel = levelOf(System.getProperty("vmd.log.level", "INFO")).toInt();
     private static volatile String processName = System.getProperty("vmd.process", "vmd");
+    /** The system property carrying the parent's offset from UTC in seconds. */
+    public static final String UTC_OFFSET_PROPERTY = "vmd.log.utcoffset";
+    private static final long UTC_OFFSET_MS = Long.getLong(UTC_OFFSET_PROPERTY, 0) * 1000;
 
     private final Factory factory = new Factory();
     private final IMarkerFactory markers = new BasicMarkerFactory();
@@ -46,6 +53,20 @@ public final class ChildLog implements SLF4JServiceProvider {
     /** {@code vmctl log}: vmd's loggers log at {@code level} and above from now on. */
     static void setLevel(String level) {
         vmdLevel = levelOf(level).toInt();
+    }
+
+    /** Appends {@code HH:mm:ss.SSS}, the time of day at {@code epochMs} and {@code offsetMs} east of UTC. */
+    static StringBuilder timeOfDay(StringBuilder line, long epochMs, long offsetMs) {
+        long ms = Math.floorMod(epochMs + offsetMs, 86_400_000L);
+        two(line, (int) (ms / 3_600_000)).append(':');
+        two(line, (int) (ms / 60_000 % 60)).append(':');
+        two(line, (int) (ms / 1000 % 60)).append('.');
+        int milli = (int) (ms % 1000);
+        return line.append((char) ('0' + milli / 100)).append((char) ('0' + milli / 10 % 10)).append((char) ('0' + milli % 10));
+    }
+
+    private static StringBuilder two(StringBuilder b, int v) {
+        return b.append((char) ('0' + v / 10)).append((char) ('0' + v % 10));
     }
 
     /** A spare device process became {@code name}. */
@@ -113,13 +134,7 @@ public final class ChildLog implements SLF4JServiceProvider {
 
         @Override
         protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] args, Throwable t) {
-            LocalTime now = LocalTime.now();
-            StringBuilder line = new StringBuilder(96);
-            two(line, now.getHour()).append(':');
-            two(line, now.getMinute()).append(':');
-            two(line, now.getSecond()).append('.');
-            int ms = now.getNano() / 1_000_000;
-            line.append((char) ('0' + ms / 100)).append((char) ('0' + ms / 10 % 10)).append((char) ('0' + ms % 10));
+            StringBuilder line = timeOfDay(new StringBuilder(96), System.currentTimeMillis(), UTC_OFFSET_MS);
             line.append(' ').append(processName).append(": ");
             String lv = level.toString();
             line.append(lv).append(" ".repeat(Math.max(0, 5 - lv.length()))).append(' ');
@@ -130,10 +145,6 @@ public final class ChildLog implements SLF4JServiceProvider {
                 line.append(trace);
             }
             System.err.print(line); // one write per event: lines of several threads do not mix
-        }
-
-        private static StringBuilder two(StringBuilder b, int v) {
-            return b.append((char) ('0' + v / 10)).append((char) ('0' + v % 10));
         }
     }
 }

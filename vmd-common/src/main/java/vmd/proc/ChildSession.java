@@ -18,6 +18,7 @@ import vmd.imsg.LogLevel;
 import vmd.imsg.StatsSample;
 import vmd.imsg.StatsSamples;
 import vmd.sys.Fds;
+import vmd.sys.Processes;
 
 /**
  * A child's side of its channel to the parent: say CHILD_READY, collect the labelled
@@ -47,7 +48,7 @@ public final class ChildSession {
         int fd = ChildProcess.begin();
         ChildSession session = new ChildSession(new ImsgChannel(fd, "parent"));
         session.channel.start(session.new Receiver());
-        session.channel.send(ImsgType.CHILD_READY, new ChildReady(kind, (int) ProcessHandle.current().pid(), AotCache.state()));
+        session.channel.send(ImsgType.CHILD_READY, new ChildReady(kind, Processes.pid(), AotCache.state()));
         synchronized (session) {
             while (session.config == null && !session.channel.isClosed()) session.wait(1000);
         }

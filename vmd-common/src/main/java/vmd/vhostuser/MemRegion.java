@@ -31,6 +31,8 @@ public record MemRegion(long guestAddress, long size, long userAddress, long mma
 
     @Override
     public String toString() {
-        return String.format("MemRegion[gpa=0x%x size=0x%x user=0x%x offset=0x%x]", guestAddress, size, userAddress, mmapOffset);
+        // no String.format on a child's normal path: it loads the locale data (ChildLog)
+        return "MemRegion[gpa=0x" + Long.toHexString(guestAddress) + " size=0x" + Long.toHexString(size)
+                + " user=0x" + Long.toHexString(userAddress) + " offset=0x" + Long.toHexString(mmapOffset) + "]";
     }
 }

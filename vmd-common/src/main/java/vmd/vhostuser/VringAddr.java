@@ -26,7 +26,9 @@ public record VringAddr(int index, int flags, long descUser, long usedUser, long
 
     @Override
     public String toString() {
-        return String.format("VringAddr[index=%d flags=0x%x desc=0x%x used=0x%x avail=0x%x log=0x%x]", index, flags, descUser,
-                usedUser, availUser, logGuest);
+        // no String.format on a child's normal path: it loads the locale data (ChildLog)
+        return "VringAddr[index=" + index + " flags=0x" + Integer.toHexString(flags) + " desc=0x" + Long.toHexString(descUser)
+                + " used=0x" + Long.toHexString(usedUser) + " avail=0x" + Long.toHexString(availUser)
+                + " log=0x" + Long.toHexString(logGuest) + "]";
     }
 }

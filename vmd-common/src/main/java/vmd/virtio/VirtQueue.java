@@ -329,7 +329,7 @@ public final class VirtQueue {
 
     @Override
     public String toString() {
-        return String.format("VirtQueue[size=%d desc=0x%x avail=0x%x used=0x%x next_avail=%d next_used=%d]",
-                size, descAddress, availAddress, usedAddress, nextAvail, nextUsed);
+        return "VirtQueue[size=" + size + " desc=0x" + Long.toHexString(descAddress) + " avail=0x" + Long.toHexString(availAddress)
+                + " used=0x" + Long.toHexString(usedAddress) + " next_avail=" + nextAvail + " next_used=" + nextUsed + "]";
     }
 }

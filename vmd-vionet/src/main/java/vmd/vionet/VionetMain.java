@@ -88,9 +88,7 @@ public final class VionetMain {
     }
 
     static String macString(byte[] m) {
-        StringBuilder sb = new StringBuilder();
-        for (byte x : m) sb.append(sb.length() > 0 ? ":" : "").append(String.format("%02x", x & 0xff));
-        return sb.toString();
+        return java.util.HexFormat.ofDelimiter(":").formatHex(m);
     }
 
     static byte[] parseMac(String s) {

@@ -146,7 +146,9 @@ public final class Machine implements PowerControl {
             fwCfg = fw;
             // SeaBIOS runs fw_cfg's "pciVVVV,DDDD.rom" as the option ROM of every such device (optionrom.c).
             if (netRom != null && !fds.nics().isEmpty()) {
-                fw.addFile(String.format("pci%04x,%04x.rom", VirtioIds.PCI_VENDOR, VirtioIds.pciDeviceId(VirtioIds.NET)), netRom);
+                java.util.HexFormat hex = java.util.HexFormat.of();
+                fw.addFile("pci" + hex.toHexDigits((short) VirtioIds.PCI_VENDOR) + ","
+                        + hex.toHexDigits((short) VirtioIds.pciDeviceId(VirtioIds.NET)) + ".rom", netRom);
             }
             ports.register(FwCfg.IO_BASE, FwCfg.IO_LENGTH, fw);
             ports.register(FwCfg.DMA_PORT, FwCfg.DMA_LENGTH, fw);
@@ -212,7 +214,7 @@ public final class Machine implements PowerControl {
             case "net" -> nicSlots.isEmpty() ? null : nicSlots.get(0);
             default -> null;
         };
-        return first == null ? "" : String.format("/pci@i0cf8/*@%x\n", first);
+        return first == null ? "" : "/pci@i0cf8/*@" + Integer.toHexString(first) + "\n";
     }
 
     private InterruptLine gsiLine(int gsi) {
@@ -246,8 +248,9 @@ public final class Machine implements PowerControl {
         d.put("acpi", acpi);
         if (fwCfg != null) d.put("fwcfg", fwCfg);
         d.put("pci", pci);
-        d.put(String.format("pci.%02x", rng.slot()), rng);
-        for (VirtioPciTransport t : transports) d.put(String.format("pci.%02x", t.slot()), t);
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        d.put("pci." + hex.toHexDigits((byte) rng.slot()), rng);
+        for (VirtioPciTransport t : transports) d.put("pci." + hex.toHexDigits((byte) t.slot()), t);
         return d;
     }
 
@@ -451,8 +454,8 @@ public final class Machine implements PowerControl {
     }
 
     String summary() {
-        return String.format("%s boot, %d vcpu%s, %d MB, console on COM1", plan.kind().name().toLowerCase(),
-                params.vcpus(), params.vcpus() == 1 ? "" : "s", params.memoryBytes() >> 20);
+        return plan.kind().name().toLowerCase(java.util.Locale.ROOT) + " boot, " + params.vcpus() + " vcpu"
+                + (params.vcpus() == 1 ? "" : "s") + ", " + (params.memoryBytes() >> 20) + " MB, console on COM1";
     }
 
     boolean stopping() {

@@ -269,7 +269,7 @@ public final class AcpiTables {
         b.put((byte) revision);
         b.put((byte) 0); // checksum
         b.put(OEM_ID.getBytes(StandardCharsets.US_ASCII));
-        b.put(String.format("%-8s", "VMD" + signature).substring(0, 8).getBytes(StandardCharsets.US_ASCII));
+        b.put(("VMD" + signature + "        ").substring(0, 8).getBytes(StandardCharsets.US_ASCII)); // OEM table id, space-padded
         b.putInt(1); // OEM revision
         b.put(CREATOR_ID.getBytes(StandardCharsets.US_ASCII));
         b.putInt(1); // creator revision

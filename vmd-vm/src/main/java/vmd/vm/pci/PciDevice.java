@@ -408,6 +408,8 @@ public abstract class PciDevice {
 
     @Override
     public String toString() {
-        return String.format("%s[%02x.0 %04x:%04x]", getClass().getSimpleName(), Math.max(slot, 0), vendorId(), deviceId());
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        return getClass().getSimpleName() + "[" + hex.toHexDigits((byte) Math.max(slot, 0)) + ".0 " + hex.toHexDigits((short) vendorId())
+                + ":" + hex.toHexDigits((short) deviceId()) + "]";
     }
 }
