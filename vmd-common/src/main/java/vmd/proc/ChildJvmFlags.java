@@ -9,7 +9,7 @@ import java.util.List;
  * or the children's JVMs would refuse the cache.
  *
  * <p>Measured with bench/start-run.sh (PSS per process, MiB, 5 s after the guest is ready
- * and has done some block I/O): vm 25.2, vioblk 22.6, vionet 22.1. What remains is the
+ * and has done some block I/O, 2026-12-06): vm 23.2, vioblk 19.7, vionet 19.3. What remains is the
  * JVM's floor: ~17 MiB of class metadata mapped from the AOT cache, its written third
  * (~6 MiB) private and the rest shared by every process that starts from the cache
  * ({@link AotCache}, {@link AotTraining} on what goes into it), libjvm's text (shared by
