@@ -25,7 +25,9 @@ import org.slf4j.spi.SLF4JServiceProvider;
  * <p>The time of day is the parent's local time: the parent passes its offset from UTC
  * ({@code -Dvmd.log.utcoffset}, seconds) at spawn, so a child loads no time-zone rules
  * (java.time reads and keeps the whole tz database, ~1 MiB a process); a child started
- * before a daylight-saving change keeps the old offset until it is restarted.
+ * before a daylight-saving change keeps the old offset until it is restarted. For the same
+ * reason a child's normal path formats with {@code {}} and {@code Long.toHexString}, not
+ * {@code String.format}, whose first use loads the CLDR locale data and regex classes.
  *
  * <p>Chosen with {@code -Dslf4j.provider=vmd.proc.ChildLog} ({@link ChildJvmFlags}) and
  * not registered as a service, so the parent's Logback is not disturbed. A child without
