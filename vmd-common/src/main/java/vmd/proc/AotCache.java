@@ -23,15 +23,15 @@ import org.slf4j.LoggerFactory;
  * was the same without them).
  *
  * <p>A child maps its cache at the address the cache was made for
- * ({@code ArchiveRelocationMode=0}), so the cache's read-only half (class metadata, ~10 of
- * its 17 MiB) stays a clean file mapping that all of a VM's processes share, and those
+ * ({@code ArchiveRelocationMode=0}), so the cache's read-only part (class metadata, ~8 of
+ * its 15 MiB) stays a clean file mapping that all of a VM's processes share, and those
  * of every other VM and the spares. The JVM's default (relocate to a random address at
  * every start) rewrites every pointer and leaves each process a private copy. The address
  * is not a fixed one known to anyone who has the release: {@code vmd-mkaot} draws it at
  * random for each cache ({@link #randomBase}), on the host where the cache is made. Where
  * it is taken in a child, the JVM relocates as usual. Everything else - libc, the heap,
  * stacks, guest memory - is still placed anew by the kernel at every start. (The read-write
- * half, ~6 MiB, is written as the classes are linked at start and is private either way.)
+ * part, ~5 MiB, is written as the classes are linked at start and is private either way.)
  *
  * <p>A missing cache, or one another Java made ({@code vmd-CACHE.aot.jvm} beside it names
  * the one that did), is logged once and the child starts without it; a cache the child's
@@ -98,8 +98,9 @@ public final class AotCache {
             }
             return List.of();
         }
+        // The cache holds no profiles (see above): no thread to replay them.
         return List.of("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0",
-                "-D" + PROPERTY + "=" + cache);
+                "-XX:-AOTReplayTraining", "-D" + PROPERTY + "=" + cache);
     }
 
     /** The file beside a cache that names the Java (java.vm.version) that made it. */

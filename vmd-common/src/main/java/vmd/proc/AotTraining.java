@@ -7,7 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -35,10 +36,12 @@ import vmd.sys.UnixSockets;
  * first kind ({@link ChildJvmFlags}) and {@code -XX:AOTCacheOutput}, running this class
  * with {@code --kinds KIND,...}. For each kind the run does what that process does on its
  * way to ready - the libc downcalls linked and called, sealed guest memory created and
- * mapped, descriptors passed, imsg framed, logging set up - and loads the classes of that
- * process's packages, so the cache holds them parsed, verified and linked. Then the kind's
- * own workload runs, found by class name as the parent finds a child's main
- * ({@link #WORKLOADS}): this module imports no process's module.
+ * mapped, descriptors passed, imsg framed, logging set up - so the cache holds the classes
+ * it runs parsed, verified and linked. Then the kind's own workload runs, found by class
+ * name as the parent finds a child's main ({@link #WORKLOADS}): this module imports no
+ * process's module. A training run does only what its processes do: whatever else it
+ * ran (image creation, temporary files and their random names, futures, streams) would
+ * be loaded into every process at every start.
  */
 public final class AotTraining {
     /** Each kind's workload: a class with {@code public static void train()} in that kind's module. */
@@ -56,6 +59,28 @@ public final class AotTraining {
         String full = System.getProperty("java.class.path");
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
         java.security.SecureRandom random = new java.security.SecureRandom();
+        Path images = trainingImages();
+        try {
+            makeCaches(full, javaBin, random, images);
+        } finally {
+            for (String image : IMAGES) Files.deleteIfExists(images.resolve(image));
+            Files.deleteIfExists(images);
+        }
+    }
+
+    /** Where the coordinator leaves the images a vioblk training run serves: {@link #IMAGES} in the named directory. */
+    public static final String IMAGES_PROPERTY = "vmd.aot.images";
+    /** A raw and a qcow2 image of 1 MiB, made by the coordinator so that image creation (a parent's and vmctl's code) is in no child's cache. */
+    public static final List<String> IMAGES = List.of("disk.raw", "disk.qcow2");
+
+    private static Path trainingImages() throws IOException {
+        Path dir = Files.createTempDirectory("vmd-aot");
+        vmd.disk.RawCreator.create(dir.resolve(IMAGES.get(0)), 1 << 20);
+        vmd.disk.Qcow2Creator.create(dir.resolve(IMAGES.get(1)), 1 << 20);
+        return dir;
+    }
+
+    private static void makeCaches(String full, Path javaBin, java.security.SecureRandom random, Path images) throws Exception {
         for (String name : AotCache.CACHES) {
             List<String> kinds = AotCache.kindsOf(name);
             String kind = kinds.get(0); // the kinds of one cache share its class path and all flags but heap sizes
@@ -74,7 +99,7 @@ public final class AotTraining {
             long base = AotCache.randomBase(random);
             argv.addAll(List.of("-Xlog:aot=warning", "-XX:AOTCacheOutput=" + cache, "-Dvmd.log.level=WARN",
                     "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTRecordTraining", // no profiles: AotCache says why
-                    "-XX:SharedBaseAddress=0x" + Long.toHexString(base),
+                    "-XX:SharedBaseAddress=0x" + Long.toHexString(base), "-D" + IMAGES_PROPERTY + "=" + images,
                     "-cp", cp, AotTraining.class.getName(), "--kinds", String.join(",", kinds)));
             Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes());
@@ -116,6 +141,7 @@ public final class AotTraining {
         guestMemory();
         descriptorsAndImsg();
         signals();
+        childStart();
         loadPackages(kind);
         try {
             Class.forName(WORKLOADS.get(kind)).getMethod("train").invoke(null);
@@ -145,13 +171,14 @@ public final class AotTraining {
         poll.set(efd);
         poll.poll(0);
         Fds.eventfdDrain(efd);
-        CompletableFuture<Imsg> got = new CompletableFuture<>();
+        BlockingQueue<Imsg> got = new LinkedBlockingQueue<>(); // as a child's session queues them
         ImsgChannel a = new ImsgChannel(pair[0], "a");
         ImsgChannel b = new ImsgChannel(pair[1], "b");
-        b.start((ch, msg) -> got.complete(msg));
+        b.start((ch, msg) -> got.add(msg));
         a.start((ch, msg) -> { });
         a.send(Imsg.of(ImsgType.CHILD_READY, new ChildReady("vm", 1)));
-        Imsg msg = got.get(10, TimeUnit.SECONDS);
+        Imsg msg = got.poll(10, TimeUnit.SECONDS);
+        if (msg == null) throw new IllegalStateException("no imsg over the socketpair");
         msg.decode(ChildReady::decode);
         // Each device's configuration, as its CHILD_CONFIG carries it.
         Imsg.of(ImsgType.CHILD_CONFIG, new vmd.imsg.VioblkParams("disk0", false, List.of("qcow2", "raw"), "aot", 2))
@@ -183,19 +210,41 @@ public final class AotTraining {
     }
 
     /**
-     * The classes of the packages every child runs (the native layer, guest memory, imsg,
-     * the child's session) and, for the control process, which has a cache of its own,
-     * its package, from the jars on the class path. A VM's kinds share one cache, and
-     * their own classes are in it only as far as their workloads run them: with the
-     * classes linked ahead of time, every process that starts from a cache loads all of
-     * it, so a class only the vm process needs would cost each device process its share
-     * of the cache's written half (~3 KiB a class), while from the jar it costs only the
-     * process that loads it (bench/README.md "Start-up and footprint").
+     * The classes every child loads on its way to ready that no step above runs, named: a
+     * child's session and its sandbox can only be linked here, not run (the training JVM
+     * is no child of a parent and must not sandbox itself). Missing from the cache, each
+     * would be read from its jar, verified and linked at every start.
+     */
+    static final List<String> CHILD_START_CLASSES = List.of("vmd.proc.ChildProcess", "vmd.proc.ChildSession",
+            "vmd.proc.ChildSession$Receiver", "vmd.sys.Seccomp", "vmd.sys.Prctl", "vmd.sys.Processes",
+            "vmd.imsg.ChildFd", "vmd.imsg.ImsgDecoder$QueuedFd", "org.slf4j.helpers.MessageFormatter",
+            "org.slf4j.helpers.FormattingTuple", "org.slf4j.helpers.NormalizedParameters",
+            "java.lang.NumberFormatException", "jdk.internal.misc.Blocker", "jdk.internal.util.HexDigits");
+
+    private static void childStart() throws ClassNotFoundException {
+        System.getenv(ChildLauncher.ENV_PARENT_PID); // the JDK's environment classes
+        loadClasses(CHILD_START_CLASSES);
+    }
+
+    /** Loads and links (does not initialise) the named classes; a name that no longer exists fails the training. */
+    public static void loadClasses(List<String> names) throws ClassNotFoundException {
+        for (String name : names) Class.forName(name, false, AotTraining.class.getClassLoader());
+    }
+
+    /**
+     * For the control process, which has a cache of its own, the classes of its package and
+     * of the packages every child runs, from the jars on the class path. A VM's kinds load
+     * none this way: with the classes linked ahead of time, every process that starts from
+     * a cache loads all of it, so each class in the guest cache costs every vm, vioblk and
+     * vionet process its share of the cache's written half (~3 KiB a class) and of its
+     * read-only pages; the steps above and the workloads load what those processes run,
+     * and a class only one of them needs now and then comes from its jar in that process
+     * (bench/README.md "Start-up and footprint").
      */
     private static void loadPackages(String kind) throws IOException {
-        List<String> prefixes = new ArrayList<>(List.of("vmd/sys/", "vmd/memory/", "vmd/imsg/", "vmd/proc/"));
-        if (kind.equals("control")) prefixes.add("vmd/parent/control/");
-        else if (!AotCache.kindsOf(AotCache.GUEST).contains(kind)) throw new IllegalArgumentException("unknown process kind " + kind);
+        if (AotCache.GUEST_KINDS.contains(kind)) return;
+        if (!kind.equals("control")) throw new IllegalArgumentException("unknown process kind " + kind);
+        List<String> prefixes = List.of("vmd/sys/", "vmd/memory/", "vmd/imsg/", "vmd/proc/", "vmd/parent/control/");
         ClassLoader loader = AotTraining.class.getClassLoader();
         for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
             if (!entry.endsWith(".jar") || !Path.of(entry).getFileName().toString().startsWith("vmd-")) continue;

@@ -8,14 +8,15 @@ import java.util.List;
  * bench/README.md "Start-up and footprint"). The AOT training run uses the same flags,
  * or the children's JVMs would refuse the cache.
  *
- * <p>Measured with bench/start-run.sh (PSS per process, MiB, 5 s after the guest is ready
- * and has done some block I/O, 2026-12-06): vm 23.2, vioblk 19.7, vionet 19.3. What remains is the
- * JVM's floor: ~17 MiB of class metadata mapped from the AOT cache, its written third
- * (~6 MiB) private and the rest shared by every process that starts from the cache
- * ({@link AotCache}, {@link AotTraining} on what goes into it), libjvm's text (shared by
- * all of vmd's JVMs, so it counts in PSS only in part) and a few MiB of heap.
- * {@code -Xms8m}, {@code -Xss256k}, {@code MALLOC_ARENA_MAX=1} or
- * {@code -XX:CICompilerCount=2} each change it by under 1 MiB; compact object headers
+ * <p>Measured with bench/start-run.sh (MiB, 5 s after the guest is ready and has done some
+ * block I/O, 2026-12-07): PSS vm 24.5, vioblk 19.3, vionet 19.0; RSS 45.2, 40.3, 40.0.
+ * What remains is the JVM's floor: ~13 MiB of class metadata mapped from the AOT cache,
+ * its written part (~5 MiB) private and the rest shared by every process that starts
+ * from the cache ({@link AotCache}, {@link AotTraining} on what goes into it), libjvm
+ * (~17 MiB resident, shared by all of vmd's JVMs, so it counts in PSS only in part) and
+ * a few MiB of heap, 1 MiB of it the cache's archived objects. {@code -Xms8m},
+ * {@code -Xss256k}, {@code -Xmn4m} (at rest), {@code MALLOC_ARENA_MAX=1} or
+ * {@code -XX:CICompilerCount=2} each change it by under 0.2 MiB; compact object headers
  * cost 6 MiB.
  *
  * <ul>
@@ -24,6 +25,10 @@ import java.util.List;
  *   <li>{@code -XX:-UsePerfData}: no /tmp/hsperfdata file (a child has an empty filesystem
  *       and nothing reads it), and no shared-memory page per process.
  *   <li>{@code -Xss512k}: vCPU and ring threads keep shallow stacks.
+ *   <li>Interned-string and symbol tables of 4096 buckets, not 65536 and 32768: almost every
+ *       string and symbol a child uses is in its cache's own tables, and the JVM's tables
+ *       (whose bucket arrays are written at start) grow when they fill. 0.7 MiB of malloc
+ *       per process.
  *   <li>{@code -Dslf4j.provider=vmd.proc.ChildLog}: children log through {@link ChildLog},
  *       not Logback (~40 ms of every start, and its classes).
  *   <li>One compiler per kind instead of tiered compilation (C1 code, profiled C1 code,
@@ -56,6 +61,7 @@ public final class ChildJvmFlags {
             "--enable-native-access=ALL-UNNAMED",
             "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xss512k",
             "-XX:ReservedCodeCacheSize=32m", "-XX:MaxMetaspaceSize=64m", "-XX:TrimNativeHeapInterval=1000",
+            "-XX:StringTableSize=4096", "-XX:+UnlockExperimentalVMOptions", "-XX:SymbolTableSize=4096",
             "-Dslf4j.provider=vmd.proc.ChildLog", "-Dslf4j.internal.verbosity=WARN");
 
     private ChildJvmFlags() {}

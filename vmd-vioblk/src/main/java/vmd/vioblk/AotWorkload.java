@@ -1,43 +1,98 @@
 package vmd.vioblk;
 
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import vmd.disk.Disk;
 import vmd.disk.Qcow2Chain;
-import vmd.disk.Qcow2Creator;
-import vmd.disk.RawCreator;
+import vmd.memory.GuestMemory;
+import vmd.memory.MemoryRegion;
 import vmd.proc.AotTraining;
+import vmd.sys.Fds;
+import vmd.vhostuser.EventNotifier;
+import vmd.vhostuser.Vring;
+import vmd.virtio.VirtQueue;
+import vmd.virtio.VirtioFeatures;
 
 /**
  * The vioblk process's part of the AOT training ({@code vmd.proc.AotTraining}): a raw and
- * a qcow2 image opened, written, read and flushed as a disk's first requests do, and a
- * block device served through the vhost-user handshake.
+ * a qcow2 image (made by the coordinator, {@link AotTraining#IMAGES}) served as a block
+ * device, through the vhost-user handshake and then a guest's first requests on a started
+ * ring, served by the ring's own threads: a small and a large write, a small and a large
+ * read, a flush and the serial.
  */
 public final class AotWorkload {
     private AotWorkload() {}
 
     public static void train() throws Exception {
-        Path dir = Files.createTempDirectory("vmd-aot");
-        Path raw = dir.resolve("disk.raw"), qcow2 = dir.resolve("disk.qcow2");
-        try {
-            RawCreator.create(raw, 1 << 20);
-            Qcow2Creator.create(qcow2, 1 << 20);
-            for (Path image : new Path[] {raw, qcow2}) {
-                Disk disk = Qcow2Chain.open(image, false);
-                ByteBuffer b = ByteBuffer.allocateDirect(4096);
-                disk.write(65536, b);
-                b.clear();
-                disk.read(65536, b);
-                disk.flush();
-                BlockDevice device = new BlockDevice("aot0", disk, 1, "aot");
+        AotTraining.loadClasses(List.of("vmd.vioblk.VioblkMain", "vmd.vioblk.ImageHandover$Reopener")); // the process's start, which training cannot run
+        Path dir = Path.of(System.getProperty(AotTraining.IMAGES_PROPERTY));
+        for (String name : AotTraining.IMAGES) {
+            Disk disk = Qcow2Chain.open(dir.resolve(name), false);
+            BlockDevice device = new BlockDevice("aot0", disk, 1, "aot");
+            try {
                 AotTraining.serveHandshake(device, "aot0");
+                firstRequests(device);
+            } finally {
                 device.close();
             }
-        } finally {
-            Files.deleteIfExists(raw);
-            Files.deleteIfExists(qcow2);
-            Files.deleteIfExists(dir);
         }
+    }
+
+    // A 16-entry ring and its buffers in 1 MiB of guest memory.
+    private static final int QSIZE = 16;
+    private static final long DESC = 0x1000, AVAIL = 0x2000, USED = 0x3000, HEADER = 0x4000, STATUS = 0x5000, DATA = 0x10000;
+    private static final int LARGE = (int) RequestQueue.LARGE_BYTES;
+
+    private static void firstRequests(BlockDevice device) throws Exception {
+        GuestMemory memory = GuestMemory.create("aot-ring", List.of(new MemoryRegion(0, 1 << 20, 0)));
+        int kick = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
+        EventNotifier call = new EventNotifier();
+        call.set(Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK));
+        long features = device.features() | (1L << VirtioFeatures.VERSION_1);
+        try {
+            device.startQueue(new Vring(0, new VirtQueue(memory, QSIZE, DESC, AVAIL, USED, features), kick, memory,
+                    features, call, new EventNotifier()));
+            int slot = 0;
+            for (int[] request : new int[][] {{BlkRequest.T_OUT, 4096}, {BlkRequest.T_OUT, LARGE}, {BlkRequest.T_IN, 4096},
+                    {BlkRequest.T_IN, LARGE}, {BlkRequest.T_FLUSH, 0}, {BlkRequest.T_GET_ID, 20}}) {
+                serve(memory, kick, slot++, request[0], request[1]);
+            }
+            device.stopQueue(0);
+        } finally {
+            call.clear();
+            Fds.close(kick);
+            Fds.close(memory.fd());
+        }
+    }
+
+    /** Puts one header + data + status chain in the avail ring, kicks, and waits for it in the used ring. */
+    private static void serve(GuestMemory memory, int kick, int slot, int type, int length) throws Exception {
+        memory.putInt(HEADER, type);
+        memory.putInt(HEADER + 4, 0);
+        memory.putLong(HEADER + 8, 16); // sector
+        memory.putByte(STATUS, (byte) 0x7f);
+        boolean deviceWrites = type == BlkRequest.T_IN || type == BlkRequest.T_GET_ID;
+        int d = 0;
+        d = descriptor(memory, d, HEADER, 16, VirtQueue.DESC_F_NEXT);
+        if (length > 0) d = descriptor(memory, d, DATA, length, VirtQueue.DESC_F_NEXT | (deviceWrites ? VirtQueue.DESC_F_WRITE : 0));
+        descriptor(memory, d, STATUS, 1, VirtQueue.DESC_F_WRITE);
+        memory.putShort(AVAIL + 4 + 2L * (slot % QSIZE), (short) 0); // the chain's head
+        memory.putShort(AVAIL + 2, (short) (slot + 1));
+        Fds.eventfdSignal(kick);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while ((memory.getShort(USED + 2) & 0xffff) != slot + 1) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("request type " + type + " not served in 10 s");
+            Thread.sleep(1);
+        }
+        if (memory.getByte(STATUS) != BlkRequest.S_OK) throw new IllegalStateException("request type " + type + ": status " + memory.getByte(STATUS));
+    }
+
+    private static int descriptor(GuestMemory memory, int i, long address, int length, int flags) {
+        long at = DESC + 16L * i;
+        memory.putLong(at, address);
+        memory.putInt(at + 8, length);
+        memory.putShort(at + 12, (short) flags);
+        memory.putShort(at + 14, (short) (i + 1));
+        return i + 1;
     }
 }

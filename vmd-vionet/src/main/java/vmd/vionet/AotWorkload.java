@@ -13,6 +13,7 @@ public final class AotWorkload {
     private AotWorkload() {}
 
     public static void train() throws Exception {
+        AotTraining.loadClasses(java.util.List.of("vmd.vionet.VionetMain", "vmd.vionet.Frames", "vmd.vionet.DhcpResponder")); // the process's start, which training cannot run
         int[] pair = UnixSockets.pair(UnixSockets.SOCK_SEQPACKET);
         NetDevice device = new NetDevice("aot0", TapFd.forTesting(pair[0], "aot0", true),
                 new byte[] {(byte) 0xfe, (byte) 0xe1, (byte) 0xba, 0, 0, 1}, true, null);
