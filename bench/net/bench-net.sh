@@ -1,6 +1,8 @@
 # bench-net (bench/net-run.sh): a static address, no DHCP, so the same guest runs behind
 # any back-end. With the host side (vmdguest.router) on vmdguest.port P, vmdguest.rounds
 # times over:
+#   P+4  the gate: the guest connects and waits until the host closes it (the host runs
+#        two guests, one per back-end, and lets one round run at a time)
 #   P    the guest sends net_mb MiB of zeros and half-closes (host times it)
 #   P+1  the guest reads until the host closes, to /dev/null (host times it)
 #   P+2  the guest holds a connection while the host sprays 64-byte UDP frames at it;
@@ -27,6 +29,7 @@ rx=/sys/class/net/eth0/statistics/rx_packets
 
 k=1
 while [ "$k" -le "$rounds" ]; do
+	nc "$router" $((port + 4)) 0<>/tmp/hold >/dev/null 2>&1
 	dd if=/dev/zero bs=65536 count=$((mb * 16)) 2>/dev/null | nc -w 10 "$router" "$port" >/dev/null 2>/tmp/nc.err ||
 		fail "sending: $(cat /tmp/nc.err)"
 	say SENT "$k"

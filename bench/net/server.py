@@ -1,16 +1,42 @@
-# Host side of bench-net (runs inside the bench's network namespace), ROUNDS times over
+# Host side of bench-net (runs inside a back-end's network namespace), ROUNDS times over
 # the guest's four phases (bench/net/bench-net.sh).
-# argv: ADDR GUEST PORT BYTES UDP_SECONDS ROUNDS [UDP_RATE]
+# argv: ADDR GUEST PORT BYTES UDP_SECONDS ROUNDS NAME TURNS [UDP_RATE]
+# Two of these run at once, one per back-end (NAME), each with a guest of its own; they
+# take turns through the directory TURNS so that one round runs at a time, the back-ends
+# alternating round by round and swapping which goes first (ABBA...): a slow drift of the
+# host then falls on both, where back-end after back-end it fell on one.
 # UDP_RATE (packets/s, default 400000) paces the spray into the guest: three times what
 # a TCG guest takes in, so the guest stays the bottleneck, without this process taking a
 # whole host CPU from the guest's vCPU thread and the back-end (2 CPUs here).
-import select, socket, sys, time
-addr, guest, port, nbytes, secs, rounds = (sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
-                                           float(sys.argv[5]), int(sys.argv[6]))
-rate = float(sys.argv[7]) if len(sys.argv) > 7 else 400000.0
+import os, select, socket, sys, time
+addr, guest, port, nbytes, secs, rounds, name, turns = (sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                                                        float(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8])
+rate = float(sys.argv[9]) if len(sys.argv) > 9 else 400000.0
+NAMES = ("vionet", "qemu")
+other = NAMES[1 - NAMES.index(name)]
+def order(k):  # round k's back-ends, first one first
+    return NAMES if k % 2 else NAMES[::-1]
+def turn_file(k, who):
+    return os.path.join(turns, f"turn-{k}-{who}")
+def wait_turn(k):
+    # Round 1 waits for both guests (the other one's boot would share the CPUs); the
+    # round's first waits for the previous round's second, the second for the first.
+    first, second = order(k)
+    if k == 1:
+        open(os.path.join(turns, f"ready-{name}"), "w").close()
+        while not os.path.exists(os.path.join(turns, f"ready-{other}")): time.sleep(0.05)
+    if name == second:
+        need = turn_file(k, first)
+    elif k > 1:
+        need = turn_file(k - 1, order(k - 1)[1])
+    else:
+        need = None
+    while need and not os.path.exists(need): time.sleep(0.05)
+def done_turn(k):
+    open(turn_file(k, name), "w").close()
 def listen(p):
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((addr, p)); s.listen(1); return s
-a, b, c, d = listen(port), listen(port + 1), listen(port + 2), listen(port + 3)
+a, b, c, d, gate = listen(port), listen(port + 1), listen(port + 2), listen(port + 3), listen(port + 4)
 sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
 sink.bind((addr, port + 3)); sink.setblocking(False)
@@ -19,6 +45,9 @@ payload = bytes(18)   # 18 bytes of UDP payload: a 64-byte Ethernet frame
 buf = memoryview(bytes(1 << 16))
 print('READY', flush=True)
 for k in range(1, rounds + 1):
+    g, _ = gate.accept()   # the guest waits at the gate until its turn
+    wait_turn(k)
+    g.close()
     s, _ = a.accept(); t0 = time.monotonic(); n = 0
     while True:
         data = s.recv(1 << 20)
@@ -64,3 +93,4 @@ for k in range(1, rounds + 1):
     s.close()
     span = (last - first) if got > 1 else 0.0
     print('UG2H', k, got, span, flush=True)
+    done_turn(k)
