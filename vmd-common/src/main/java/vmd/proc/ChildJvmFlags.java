@@ -28,7 +28,8 @@ import java.util.List;
  *   <li>Interned-string and symbol tables of 4096 buckets, not 65536 and 32768: almost every
  *       string and symbol a child uses is in its cache's own tables, and the JVM's tables
  *       (whose bucket arrays are written at start) grow when they fill. 0.7 MiB of malloc
- *       per process.
+ *       per process. {@code SymbolTableSize} is an experimental flag in Java 25, hence the
+ *       unlock; the launcher finds a Java 25 ({@code scripts/java-home.sh}).
  *   <li>{@code -Dslf4j.provider=vmd.proc.ChildLog}: children log through {@link ChildLog},
  *       not Logback (~40 ms of every start, and its classes).
  *   <li>One compiler per kind instead of tiered compilation (C1 code, profiled C1 code,
