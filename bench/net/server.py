@@ -24,14 +24,21 @@ def wait_turn(k):
     first, second = order(k)
     if k == 1:
         open(os.path.join(turns, f"ready-{name}"), "w").close()
-        while not os.path.exists(os.path.join(turns, f"ready-{other}")): time.sleep(0.05)
+        wait_for(os.path.join(turns, f"ready-{other}"))
     if name == second:
         need = turn_file(k, first)
     elif k > 1:
         need = turn_file(k - 1, order(k - 1)[1])
     else:
         need = None
-    while need and not os.path.exists(need): time.sleep(0.05)
+    if need: wait_for(need)
+def wait_for(path):
+    # The other guest failed or hung (its own timeout ends it): give up, so this one fails fast too.
+    end = time.monotonic() + 300
+    while not os.path.exists(path):
+        if time.monotonic() > end:
+            print('TURN TIMEOUT waiting for', os.path.basename(path), flush=True); sys.exit(1)
+        time.sleep(0.05)
 def done_turn(k):
     open(turn_file(k, name), "w").close()
 def listen(p):
