@@ -120,14 +120,17 @@ def parse(name):
     for k, n, t in re.findall(r"^G2H (\d+) (\d+) ([\d.]+)", srv, re.M): per[int(k)]["g2h"] = int(n) / float(t) / 1e6
     for k, n, t in re.findall(r"^H2G (\d+) (\d+) ([\d.]+)", srv, re.M): per[int(k)]["h2g"] = int(n) / float(t) / 1e6
     spray = {int(k): (int(n), float(t)) for k, n, t in re.findall(r"^UDP (\d+) (\d+) ([\d.]+)", srv, re.M)}
-    for k, n in re.findall(r"VMDGUEST UDPRX (\d+) (\d+)", con): per[int(k)]["udprx"] = int(n) / spray[int(k)][1]
+    for k, n, irqs in re.findall(r"VMDGUEST UDPRX (\d+) (\d+) ?(\d*)", con):
+        per[int(k)]["udprx"] = int(n) / spray[int(k)][1]
+        if irqs and int(n) > 0: per[int(k)]["irqrx"] = 1000.0 * int(irqs) / int(n)
     for k, n in spray.items(): per[k]["offered"] = n[0] / n[1]
     for k, n, t in re.findall(r"^UG2H (\d+) (\d+) ([\d.]+)", srv, re.M): per[int(k)]["udptx"] = int(n) / float(t) if float(t) > 0 else 0.0
     return per
 v, q = parse("vionet"), parse("qemu")
 rows = [("g2h", f"TCP guest -> host, {mb} MiB (MB/s)", "%.1f"), ("h2g", f"TCP host -> guest, {mb} MiB (MB/s)", "%.1f"),
         ("udprx", "UDP 64-byte frames into the guest (packets/s received)", "%.0f"),
-        ("udptx", "UDP 64-byte frames out of the guest (packets/s at the host)", "%.0f")]
+        ("udptx", "UDP 64-byte frames out of the guest (packets/s at the host)", "%.0f"),
+        ("irqrx", "(the device's interrupts per 1000 frames into the guest)", "%.1f")]
 print(f"Medians over {rounds} rounds per back-end, the two guests taking turns round by round; ratio: median of the per-round ratios [min-max].")
 print()
 print("| metric | vionet | QEMU tap | ours / qemu |")

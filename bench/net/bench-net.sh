@@ -9,8 +9,8 @@
 #        prints the eth0 rx_packets delta over that window
 #   P+3  the guest holds a connection while /bin/udpsend sends 64-byte UDP frames to
 #        P+3 for udp_seconds (the host counts what arrives)
-# Prints VMDGUEST PING ok, then per round k: SENT k, RECEIVED k, UDPRX k <packets>,
-# UDPTX k <sent>.
+# Prints VMDGUEST PING ok, then per round k: SENT k, RECEIVED k, UDPRX k <packets>
+# <virtio interrupts>, UDPTX k <sent>.
 addr=$(param ip 100.64.1.3/31)
 router=$(param router 100.64.1.2)
 port=$(param port 5555); number port "$port"
@@ -26,6 +26,8 @@ wait_for 10 ping -c 1 -W 1 "$router" >/dev/null 2>&1 || fail "no ping to $router
 say PING ok
 mkfifo /tmp/hold
 rx=/sys/class/net/eth0/statistics/rx_packets
+# The virtio device's interrupts so far (INTx: one line, all CPUs' columns).
+virtio_irqs() { awk '/virtio/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts; }
 
 k=1
 while [ "$k" -le "$rounds" ]; do
@@ -37,10 +39,10 @@ while [ "$k" -le "$rounds" ]; do
 	nc -w 10 "$router" $((port + 1)) 0<>/tmp/hold >/dev/null 2>/tmp/nc.err || fail "receiving: $(cat /tmp/nc.err)"
 	say RECEIVED "$k"
 
-	r0=$(cat $rx)
+	r0=$(cat $rx) i0=$(virtio_irqs)
 	nc -w 30 "$router" $((port + 2)) 0<>/tmp/hold >/dev/null 2>/tmp/nc.err || fail "udp receive phase: $(cat /tmp/nc.err)"
-	r1=$(cat $rx)
-	say UDPRX "$k" $((r1 - r0))
+	r1=$(cat $rx) i1=$(virtio_irqs)
+	say UDPRX "$k" $((r1 - r0)) $((i1 - i0))
 
 	nc "$router" $((port + 3)) 0<>/tmp/hold >/dev/null 2>&1 &
 	holder=$!
