@@ -314,6 +314,10 @@ public final class LibC {
         return (long) call(SYSCALL, number, a1, a2, a3);
     }
 
+    public long syscall(long number, long a1, long a2, long a3, long a4) {
+        return (long) call(SYSCALL, number, a1, a2, a3, a4);
+    }
+
     public int socketpair(int domain, int type, int protocol, int[] fds) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment pair = a.allocate(8);
