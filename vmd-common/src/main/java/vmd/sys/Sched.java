@@ -25,8 +25,7 @@ public final class Sched {
     /** Sets this thread's slice to {@code nanos} (the kernel takes 0.1 to 100 ms), keeping SCHED_OTHER and its nice value. */
     public static void setSlice(long nanos) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment attr = a.allocate(ATTR_SIZE, 8);
-            read(attr);
+            MemorySegment attr = current(a);
             if (attr.get(ValueLayout.JAVA_INT, OFF_POLICY) != SCHED_OTHER) return; // a real-time or batch thread keeps its policy
             attr.set(ValueLayout.JAVA_INT, OFF_SIZE, ATTR_SIZE);
             attr.set(ValueLayout.JAVA_LONG, OFF_FLAGS, 0); // no utilisation clamps or other extras to keep
@@ -38,22 +37,21 @@ public final class Sched {
     /** This thread's slice in nanoseconds, as sched_getattr reports it (0 before Linux 6.12). */
     public static long slice() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment attr = a.allocate(ATTR_SIZE, 8);
-            read(attr);
-            return attr.get(ValueLayout.JAVA_LONG, OFF_RUNTIME);
+            return current(a).get(ValueLayout.JAVA_LONG, OFF_RUNTIME);
         }
     }
 
     /** This thread's nice value. */
     public static int nice() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment attr = a.allocate(ATTR_SIZE, 8);
-            read(attr);
-            return attr.get(ValueLayout.JAVA_INT, OFF_NICE);
+            return current(a).get(ValueLayout.JAVA_INT, OFF_NICE);
         }
     }
 
-    private static void read(MemorySegment attr) {
+    /** This thread's sched_attr, in {@code arena}. */
+    private static MemorySegment current(Arena arena) {
+        MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
         Native.check("sched_getattr", libc().syscall(SYS_SCHED_GETATTR, 0, attr.address(), ATTR_SIZE, 0));
+        return attr;
     }
 }

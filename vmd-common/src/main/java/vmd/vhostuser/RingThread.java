@@ -1,5 +1,6 @@
 package vmd.vhostuser;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmd.sys.Fds;
@@ -42,7 +43,7 @@ public final class RingThread {
     }
 
     private static final Logger log = LoggerFactory.getLogger(RingThread.class);
-    private static final java.util.concurrent.atomic.AtomicBoolean sliceWarned = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final AtomicBoolean sliceWarned = new AtomicBoolean();
 
     public void start() {
         thread.start();

@@ -7,29 +7,13 @@ import java.util.stream.Stream;
 import vmd.memory.GuestMemory;
 import vmd.sys.Fds;
 import vmd.sys.PollSet;
+import vmd.virtio.DriverRing;
 import vmd.virtio.VirtQueue;
 
 /** Test helper acting as a virtio driver on a split ring in guest RAM (shared with vmd-vm's tests). */
-public final class TestRing {
-    public final GuestMemory mem;
-    public final int size;
-    public final long desc, avail, used;
-    public int availIdx;
-
+public final class TestRing extends DriverRing {
     public TestRing(GuestMemory mem, int size, long desc, long avail, long used) {
-        this.mem = mem;
-        this.size = size;
-        this.desc = desc;
-        this.avail = avail;
-        this.used = used;
-    }
-
-    public void desc(int i, long addr, int len, int flags, int next) {
-        long at = desc + 16L * i;
-        mem.putLong(at, addr);
-        mem.putInt(at + 8, len);
-        mem.putShort(at + 12, (short) flags);
-        mem.putShort(at + 14, (short) next);
+        super(mem, size, desc, avail, used);
     }
 
     /** A two-descriptor chain at {@code head}: {@code in} readable at {@code buf}, {@code outLen} writable after it. */
@@ -37,24 +21,6 @@ public final class TestRing {
         mem.write(buf, in);
         desc(head, buf, in.length, VirtQueue.DESC_F_NEXT, head + 1);
         desc(head + 1, buf + 0x800, outLen, VirtQueue.DESC_F_WRITE, 0);
-    }
-
-    public void publish(int head) {
-        mem.putShort(avail + 4 + 2L * (availIdx % size), (short) head);
-        availIdx = (availIdx + 1) & 0xffff;
-        mem.putShort(avail + 2, (short) availIdx);
-    }
-
-    public int usedIdx() {
-        return mem.getShort(used + 2) & 0xffff;
-    }
-
-    public int usedId(int slot) {
-        return mem.getInt(used + 4 + 8L * (slot % size));
-    }
-
-    public int usedLen(int slot) {
-        return mem.getInt(used + 8 + 8L * (slot % size));
     }
 
     /** Waits until an eventfd is signalled (and drains it). */

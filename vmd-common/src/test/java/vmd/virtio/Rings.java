@@ -5,20 +5,11 @@ import vmd.memory.GuestMemory;
 import vmd.memory.MemoryRegion;
 
 /** Test helper acting as the driver: writes descriptors and ring entries into guest RAM. */
-final class Rings {
+final class Rings extends DriverRing {
     static final long RAM = 1 << 20;
 
-    final GuestMemory mem;
-    final int size;
-    final long desc, avail, used;
-    int availIdx;
-
     Rings(GuestMemory mem, int size, long desc, long avail, long used) {
-        this.mem = mem;
-        this.size = size;
-        this.desc = desc;
-        this.avail = avail;
-        this.used = used;
+        super(mem, size, desc, avail, used);
     }
 
     static GuestMemory ram() {
@@ -36,29 +27,6 @@ final class Rings {
         mem.putInt(at + 8, len);
         mem.putShort(at + 12, (short) flags);
         mem.putShort(at + 14, (short) next);
-    }
-
-    void desc(int i, long addr, int len, int flags, int next) {
-        desc(mem, desc, i, addr, len, flags, next);
-    }
-
-    /** Publishes {@code head} in the next avail slot and bumps avail.idx. */
-    void publish(int head) {
-        mem.putShort(avail + 4 + 2L * (availIdx % size), (short) head);
-        availIdx = (availIdx + 1) & 0xffff;
-        mem.putShort(avail + 2, (short) availIdx);
-    }
-
-    int usedIdx() {
-        return mem.getShort(used + 2) & 0xffff;
-    }
-
-    int usedId(int slot) {
-        return mem.getInt(used + 4 + 8L * slot);
-    }
-
-    int usedLen(int slot) {
-        return mem.getInt(used + 8 + 8L * slot);
     }
 
     void setUsedEvent(int v) {

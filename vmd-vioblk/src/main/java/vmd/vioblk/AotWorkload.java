@@ -10,6 +10,7 @@ import vmd.proc.AotTraining;
 import vmd.sys.Fds;
 import vmd.vhostuser.EventNotifier;
 import vmd.vhostuser.Vring;
+import vmd.virtio.DriverRing;
 import vmd.virtio.VirtQueue;
 import vmd.virtio.VirtioFeatures;
 
@@ -45,6 +46,7 @@ public final class AotWorkload {
 
     private static void firstRequests(BlockDevice device) throws Exception {
         GuestMemory memory = GuestMemory.create("aot-ring", List.of(new MemoryRegion(0, 1 << 20, 0)));
+        DriverRing ring = new DriverRing(memory, QSIZE, DESC, AVAIL, USED);
         int kick = Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK);
         EventNotifier call = new EventNotifier();
         call.set(Fds.eventfd(Fds.EFD_CLOEXEC | Fds.EFD_NONBLOCK));
@@ -52,10 +54,9 @@ public final class AotWorkload {
         try {
             device.startQueue(new Vring(0, new VirtQueue(memory, QSIZE, DESC, AVAIL, USED, features), kick, memory,
                     features, call, new EventNotifier()));
-            int slot = 0;
             for (int[] request : new int[][] {{BlkRequest.T_OUT, 4096}, {BlkRequest.T_OUT, LARGE}, {BlkRequest.T_IN, 4096},
                     {BlkRequest.T_IN, LARGE}, {BlkRequest.T_FLUSH, 0}, {BlkRequest.T_GET_ID, 20}}) {
-                serve(memory, kick, slot++, request[0], request[1]);
+                serve(ring, kick, request[0], request[1]);
             }
             device.stopQueue(0);
         } finally {
@@ -66,33 +67,25 @@ public final class AotWorkload {
     }
 
     /** Puts one header + data + status chain in the avail ring, kicks, and waits for it in the used ring. */
-    private static void serve(GuestMemory memory, int kick, int slot, int type, int length) throws Exception {
+    private static void serve(DriverRing ring, int kick, int type, int length) throws Exception {
+        GuestMemory memory = ring.mem;
         memory.putInt(HEADER, type);
         memory.putInt(HEADER + 4, 0);
         memory.putLong(HEADER + 8, 16); // sector
         memory.putByte(STATUS, (byte) 0x7f);
         boolean deviceWrites = type == BlkRequest.T_IN || type == BlkRequest.T_GET_ID;
         int d = 0;
-        d = descriptor(memory, d, HEADER, 16, VirtQueue.DESC_F_NEXT);
-        if (length > 0) d = descriptor(memory, d, DATA, length, VirtQueue.DESC_F_NEXT | (deviceWrites ? VirtQueue.DESC_F_WRITE : 0));
-        descriptor(memory, d, STATUS, 1, VirtQueue.DESC_F_WRITE);
-        memory.putShort(AVAIL + 4 + 2L * (slot % QSIZE), (short) 0); // the chain's head
-        memory.putShort(AVAIL + 2, (short) (slot + 1));
+        ring.desc(d++, HEADER, 16, VirtQueue.DESC_F_NEXT, d);
+        if (length > 0) ring.desc(d++, DATA, length, VirtQueue.DESC_F_NEXT | (deviceWrites ? VirtQueue.DESC_F_WRITE : 0), d);
+        ring.desc(d, STATUS, 1, VirtQueue.DESC_F_WRITE, 0);
+        int expected = (ring.availIdx + 1) & 0xffff;
+        ring.publish(0);
         Fds.eventfdSignal(kick);
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while ((memory.getShort(USED + 2) & 0xffff) != slot + 1) {
+        while (ring.usedIdx() != expected) {
             if (System.nanoTime() > deadline) throw new IllegalStateException("request type " + type + " not served in 10 s");
             Thread.sleep(1);
         }
         if (memory.getByte(STATUS) != BlkRequest.S_OK) throw new IllegalStateException("request type " + type + ": status " + memory.getByte(STATUS));
-    }
-
-    private static int descriptor(GuestMemory memory, int i, long address, int length, int flags) {
-        long at = DESC + 16L * i;
-        memory.putLong(at, address);
-        memory.putInt(at + 8, length);
-        memory.putShort(at + 12, (short) flags);
-        memory.putShort(at + 14, (short) (i + 1));
-        return i + 1;
     }
 }
